@@ -1,0 +1,472 @@
+package org.smalloc4j;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.smalloc4j.internal.AddressLayout;
+import org.smalloc4j.internal.AllocatorArena;
+import org.smalloc4j.internal.Checks;
+import org.smalloc4j.internal.HeapMetadata;
+import org.smalloc4j.internal.Native;
+import org.smalloc4j.internal.SlabHeap;
+
+/**
+ * smalloc's design on the FFM API: a simple, fast, lock-free allocator.
+ *
+ * <p>A heap reserves one huge range of address space (no memory: pages cost only when touched)
+ * and carves it into power-of-two size classes of 4 B to {@code largestSlot}, each with
+ * {@code slabsPerClass} slabs of fixed-size slots. An address's bits say its size class, slab and
+ * slot, so freeing needs nothing but the address. Each slab has an intrusive lock-free free list
+ * whose head word lives in native memory and changes only by compare-and-set; never-touched slots
+ * need no initialisation and are already zero. Threads start on different slabs and move on when
+ * they meet contention or a full slab; when every slab of a class is full, allocation overflows to
+ * the next larger class.
+ *
+ * <p><b>Guarantees.</b> A request of {@code byteSize} bytes aligned to {@code byteAlignment} gets a
+ * slot of the smallest class that holds {@code max(byteSize, byteAlignment)}; slots are aligned to
+ * their own size. On one thread, a freed slot is the next one handed out of its class (LIFO). Free
+ * and realloc of an address that is not the start of a slot of this heap throw
+ * {@link IllegalArgumentException}; a corrupt link found in a free slot is never followed
+ * ({@link IllegalStateException} naming slab and slot). In {@linkplain Builder#checked checked mode},
+ * double frees, stale pointers and never-handed-out slots are caught too.
+ *
+ * <p><b>Costs.</b> An allocation or free is a few loads and one compare-and-set; nothing is allocated
+ * on the Java heap by the raw layer. Internal waste is up to half a slot (power-of-two classes).
+ * Freed slots of at least {@link Builder#releaseThreshold} bytes (1 MiB by default) give their pages
+ * back to the OS, at the cost of an {@code madvise} call per free and page faults on reuse.
+ *
+ * <p>{@link #global()} is the process-wide heap (8 TiB reserved: 64 slabs × 32 classes × 4 GiB);
+ * {@link #builder()} makes independent heaps that {@link #close()} unmaps. The global heap and at
+ * least ten default builder heaps fit in one process's 128 TiB of user address space.
+ */
+public final class Smalloc implements NativeAllocator {
+
+    // chosen defaults: those of the global heap
+    /** 64 slabs per class: one per thread for up to 64 threads before two share. */
+    public static final int DEFAULT_SLABS_PER_CLASS = 64;
+    /** 4 GiB of address space per slab: 2^30 four-byte slots, two 2 GiB slots. */
+    public static final long DEFAULT_SLAB_BYTES = 1L << 32;
+    /** The largest slot: 2 GiB; larger requests fail (return 0). */
+    public static final long DEFAULT_LARGEST_SLOT = 1L << 31;
+    /** Freed slots of 1 MiB or more give their pages back, so resident memory follows live memory. */
+    public static final long DEFAULT_RELEASE_THRESHOLD = 1L << 20;
+    /** The largest slab {@link Builder#slabBytes} allows: 2^30 slots of 4 bytes. */
+    public static final long MAX_SLAB_BYTES = 1L << AddressLayout.MAX_SLOT_BITS;
+
+    private static final AtomicInteger HEAP_NUMBER = new AtomicInteger();
+
+    private final String name;
+    private final boolean global;
+    private final SlabHeap heap;
+    private final AddressLayout layout;
+    private final long base;
+    private final Arena lifetime;        // scope of every segment this heap hands out (global: none)
+    private final MemorySegment slots;   // the whole reservation
+    private final long metadataAddress;
+    private final long metadataBytes;
+    private final long releaseThreshold;
+    private volatile boolean closed;
+    private int openArenas;              // guarded by this
+    private boolean unmapped;            // guarded by this
+
+    private Smalloc(Builder b, String name, boolean global) {
+        this.name = name;
+        this.global = global;
+        this.releaseThreshold = b.releaseThreshold;
+        int slotBits = Long.numberOfTrailingZeros(b.slabBytes);
+        int maxClass = Long.numberOfTrailingZeros(b.largestSlot);
+        int slabBits = Integer.numberOfTrailingZeros(b.slabsPerClass);
+        long byteSize = AddressLayout.byteSize(slotBits, maxClass, slabBits);
+        int releaseClass = Long.numberOfTrailingZeros(Math.min(b.releaseThreshold, 1L << 62));
+
+        long reserved;
+        try {
+            reserved = Native.reserveAligned(byteSize, byteSize);
+        } catch (Native.NativeException e) {
+            throw new IllegalStateException("heap '" + name + "': could not reserve " + byteSize
+                    + " bytes of address space aligned to its size (" + b + "): " + e.getMessage(), e);
+        }
+        this.layout = new AddressLayout(reserved, slotBits, maxClass, slabBits);
+        HeapMetadata metadata = new HeapMetadata(layout, releaseClass, b.checked);
+        this.metadataBytes = metadata.byteSize();
+        try {
+            this.metadataAddress = Native.reserve(metadataBytes);
+        } catch (Native.NativeException e) {
+            Native.munmap(reserved, byteSize); // no half-made heap
+            throw new IllegalStateException("heap '" + name + "': could not reserve " + metadataBytes
+                    + " bytes for its metadata: " + e.getMessage(), e);
+        }
+        this.base = reserved;
+        this.lifetime = global ? null : Arena.ofShared();
+        this.slots = global
+                ? MemorySegment.ofAddress(base).reinterpret(byteSize)
+                : MemorySegment.ofAddress(base).reinterpret(byteSize, lifetime, null);
+        MemorySegment meta = global
+                ? MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes)
+                : MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes, lifetime, null);
+        this.heap = new SlabHeap(name, layout, metadata, slots, meta, releaseClass, b.checked);
+    }
+
+    private static final class GlobalHolder {
+        static final Smalloc HEAP = new Smalloc(
+                new Builder().checked(Boolean.getBoolean("smalloc4j.checked")), "smalloc", true);
+    }
+
+    /**
+     * The process-wide heap, reserved on first use with the default settings (largest slot 2 GiB).
+     * It is checked when the system property {@code smalloc4j.checked} is {@code true}. Its
+     * {@link #close()} does nothing; its segments have the global scope.
+     */
+    public static Smalloc global() {
+        return GlobalHolder.HEAP;
+    }
+
+    /** A builder of an independent heap; every setting starts at the global heap's. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- raw layer
+
+    @Override
+    public long alloc(long byteSize, long byteAlignment) {
+        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
+        long offset = allocateSlot(byteSize, byteAlignment);
+        return offset < 0 ? 0 : base + (offset & ~SlabHeap.ZEROED);
+    }
+
+    @Override
+    public long allocZeroed(long byteSize, long byteAlignment) {
+        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
+        long offset = allocateSlot(byteSize, byteAlignment);
+        if (offset < 0) {
+            return 0;
+        }
+        if ((offset & SlabHeap.ZEROED) == 0) {
+            slots.asSlice(offset, byteSize).fill((byte) 0);
+        }
+        return base + (offset & ~SlabHeap.ZEROED);
+    }
+
+    /** The offset of a new slot, with {@link SlabHeap#ZEROED} if known zero, or -1. */
+    private long allocateSlot(long byteSize, long byteAlignment) {
+        checkOpen();
+        int sizeClass = AddressLayout.sizeClassFor(byteSize, byteAlignment);
+        return sizeClass > layout.maxClass() ? -1 : heap.allocate(sizeClass);
+    }
+
+    @Override
+    public void dealloc(long address, long byteSize, long byteAlignment) {
+        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
+        if (address == 0) {
+            return;
+        }
+        checkOpen();
+        heap.free(heap.slotOffset(address, byteSize));
+    }
+
+    /**
+     * Keeps the block in place when {@code max(newSize, byteAlignment)} fits its slot (shrinking
+     * included). A block that grows beyond a page moves to a class at least four times what it
+     * needs (and at least 1 MiB), so that its next doublings stay in place; its unused pages cost
+     * only address space.
+     */
+    @Override
+    public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
+        Checks.checkSize("oldSize", oldSize);
+        Checks.checkSize("newSize", newSize);
+        Checks.checkAlignment(byteAlignment);
+        if (address == 0) {
+            return alloc(newSize, byteAlignment);
+        }
+        checkOpen();
+        long offset = heap.slotOffset(address, oldSize);
+        long slotSize = 1L << heap.sizeClassOf(offset);
+        if (Math.max(newSize, byteAlignment) <= slotSize && (address & (byteAlignment - 1)) == 0) {
+            return address;
+        }
+        int needed = AddressLayout.sizeClassFor(newSize, byteAlignment);
+        if (needed > layout.maxClass()) {
+            return 0;
+        }
+        int growthClass = heap.growthClass(newSize, byteAlignment);
+        long moved = heap.allocate(growthClass);
+        if (moved < 0 && growthClass != needed) {
+            moved = heap.allocate(needed);
+        }
+        if (moved < 0) {
+            return 0;
+        }
+        moved &= ~SlabHeap.ZEROED;
+        long keep = Math.min(Math.min(oldSize, newSize), slotSize);
+        MemorySegment.copy(slots, offset, slots, moved, keep);
+        heap.free(offset);
+        return base + moved;
+    }
+
+    // ---------------------------------------------------------------- FFM layer
+
+    /** A segment of this heap's scope over a block of it. */
+    @Override
+    public MemorySegment asSegment(long address, long byteSize) {
+        checkOpen();
+        if (!layout.contains(address)) {
+            throw Checks.foreign(name, address, "is not inside");
+        }
+        return slots.asSlice(address - base, byteSize);
+    }
+
+    /**
+     * {@inheritDoc} On a builder heap, blocks of arenas still open when the heap closes stay mapped
+     * until the last of those arenas closes.
+     */
+    @Override
+    public Arena newArena() {
+        synchronized (this) {
+            checkOpen();
+            openArenas++;
+        }
+        return new AllocatorArena(this, this::giveBackFromArena, this::arenaClosed);
+    }
+
+    private void giveBackFromArena(long address, long byteSize, long byteAlignment) {
+        if (!closed) {
+            dealloc(address, byteSize, byteAlignment);
+        }
+    }
+
+    private synchronized void arenaClosed() {
+        openArenas--;
+        if (closed && openArenas == 0) {
+            unmap();
+        }
+    }
+
+    // ---------------------------------------------------------------- heap queries
+
+    /** Is {@code address} inside this heap's reserved range? A range check; false once closed. */
+    public boolean contains(long address) {
+        return !closed && layout.contains(address);
+    }
+
+    /**
+     * The slot size behind a block's address: a power of two, at least the size it was allocated with.
+     *
+     * @throws IllegalArgumentException if the address is not the start of a slot of this heap
+     * @throws IllegalStateException if the heap is closed
+     */
+    public long usableSize(long address) {
+        checkOpen();
+        return 1L << heap.sizeClassOf(heap.slotOffset(address, 0));
+    }
+
+    /**
+     * A snapshot per size class and slab: slots in use, slots ever touched, bytes resident. Walks every
+     * free list: it costs time in proportion to the free slots that were ever used, so keep it off hot paths.
+     *
+     * @throws IllegalStateException if the heap is closed
+     */
+    public SmallocStats stats() {
+        checkOpen();
+        List<SmallocStats.SizeClass> classes = new ArrayList<>();
+        for (int sc = AddressLayout.MIN_CLASS; sc <= layout.maxClass(); sc++) {
+            List<SmallocStats.Slab> slabs = new ArrayList<>(layout.slabs());
+            long inUse = 0, touched = 0, resident = 0;
+            for (int slab = 0; slab < layout.slabs(); slab++) {
+                SlabHeap.SlabCounts counts = heap.count(slab, sc);
+                slabs.add(new SmallocStats.Slab(slab, counts.slotsInUse(), counts.slotsTouched(), counts.bytesResident()));
+                inUse += counts.slotsInUse();
+                touched += counts.slotsTouched();
+                resident += counts.bytesResident();
+            }
+            classes.add(new SmallocStats.SizeClass(sc, 1L << sc, layout.slotsPerSlab(sc), inUse, touched, resident, slabs));
+        }
+        return new SmallocStats(name, classes);
+    }
+
+    /** The largest slot: requests above it fail. */
+    public long largestSlot() {
+        return 1L << layout.maxClass();
+    }
+
+    /** Slabs per size class. */
+    public int slabsPerClass() {
+        return layout.slabs();
+    }
+
+    /** Address space of one slab. */
+    public long slabBytes() {
+        return layout.slabBytes();
+    }
+
+    /** Bytes of address space reserved for slots. */
+    public long reservedBytes() {
+        return layout.byteSize();
+    }
+
+    /** Does this heap catch double and invalid frees? */
+    public boolean checked() {
+        return heap.checked();
+    }
+
+    /** Freed slots of at least this many bytes give their pages back to the OS. */
+    public long releaseThreshold() {
+        return releaseThreshold;
+    }
+
+    /** "smalloc" for the global heap; the builder's name (default "smalloc-N") otherwise. */
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The internal heap, for white-box tests in this module. */
+    SlabHeap slabHeap() {
+        return heap;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * Unmaps a builder heap: its segments die, and every method but {@code close()} and
+     * {@link #contains} throws {@link IllegalStateException} from now on. Blocks of
+     * {@link #newArena()} arenas that are still open stay mapped until those close. Does nothing on
+     * the global heap or the second time.
+     */
+    @Override
+    public void close() {
+        if (global) {
+            return;
+        }
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            lifetime.close(); // waits out accesses in flight on other threads; later ones throw
+            if (openArenas == 0) {
+                unmap();
+            }
+        }
+    }
+
+    private void unmap() {
+        assert Thread.holdsLock(this);
+        if (!unmapped) {
+            unmapped = true;
+            Native.munmap(base, layout.byteSize());
+            Native.munmap(metadataAddress, metadataBytes);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw Checks.closed(name);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Smalloc[" + name + ", " + layout.slabs() + " slabs x " + layout.slabBytes() + " B, largest slot "
+                + largestSlot() + " B" + (checked() ? ", checked" : "") + (closed ? ", closed" : "") + "]";
+    }
+
+    /**
+     * Settings of an independent heap. Every setter checks its value at once
+     * ({@link IllegalArgumentException}); {@link #build()} checks them together.
+     */
+    public static final class Builder {
+        private int slabsPerClass = DEFAULT_SLABS_PER_CLASS;
+        private long slabBytes = DEFAULT_SLAB_BYTES;
+        private long largestSlot = DEFAULT_LARGEST_SLOT;
+        private boolean checked;
+        private long releaseThreshold = DEFAULT_RELEASE_THRESHOLD;
+        private String name;
+
+        private Builder() {
+        }
+
+        /** Slabs per size class: a power of two, 1 to 64 (default 64). */
+        public Builder slabsPerClass(int slabsPerClass) {
+            if (slabsPerClass < 1 || slabsPerClass > 64 || Integer.bitCount(slabsPerClass) != 1) {
+                throw new IllegalArgumentException("slabsPerClass " + slabsPerClass + " is not a power of two from 1 to 64");
+            }
+            this.slabsPerClass = slabsPerClass;
+            return this;
+        }
+
+        /**
+         * Address space of one slab: a power of two from 8 B to 4 GiB, at least {@link #largestSlot}
+         * (default 4 GiB). A slab of size class {@code sc} holds exactly {@code slabBytes / 2^sc} slots.
+         */
+        public Builder slabBytes(long slabBytes) {
+            if (slabBytes < 8 || slabBytes > MAX_SLAB_BYTES || Long.bitCount(slabBytes) != 1) {
+                throw new IllegalArgumentException("slabBytes " + slabBytes + " is not a power of two from 8 to " + MAX_SLAB_BYTES);
+            }
+            this.slabBytes = slabBytes;
+            return this;
+        }
+
+        /** The largest slot: a power of two from 8 B to 2 GiB (default 2 GiB); larger requests fail. */
+        public Builder largestSlot(long largestSlot) {
+            if (largestSlot < 8 || largestSlot > DEFAULT_LARGEST_SLOT || Long.bitCount(largestSlot) != 1) {
+                throw new IllegalArgumentException("largestSlot " + largestSlot + " is not a power of two from 8 to "
+                        + DEFAULT_LARGEST_SLOT);
+            }
+            this.largestSlot = largestSlot;
+            return this;
+        }
+
+        /** Catch double frees, stale pointers and frees of never-allocated slots (default false). */
+        public Builder checked(boolean checked) {
+            this.checked = checked;
+            return this;
+        }
+
+        /**
+         * Freed slots of at least this many bytes give their pages back to the OS: a power of two of at
+         * least the page size (default 1 MiB); {@code Long.MAX_VALUE} never gives pages back.
+         */
+        public Builder releaseThreshold(long releaseThreshold) {
+            if (releaseThreshold != Long.MAX_VALUE
+                    && (releaseThreshold < Native.PAGE_SIZE || Long.bitCount(releaseThreshold) != 1)) {
+                throw new IllegalArgumentException("releaseThreshold " + releaseThreshold
+                        + " is not a power of two of at least the page size " + Native.PAGE_SIZE);
+            }
+            this.releaseThreshold = releaseThreshold;
+            return this;
+        }
+
+        /** The heap's name in messages and reports (default "smalloc-N"). */
+        public Builder name(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("name is blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Reserves the heap.
+         *
+         * @throws IllegalArgumentException if {@code slabBytes < largestSlot}
+         * @throws IllegalStateException if the address space cannot be reserved (nothing is left reserved)
+         */
+        public Smalloc build() {
+            if (slabBytes < largestSlot) {
+                throw new IllegalArgumentException("slabBytes " + slabBytes + " is smaller than largestSlot " + largestSlot);
+            }
+            String heapName = name != null ? name : "smalloc-" + HEAP_NUMBER.incrementAndGet();
+            return new Smalloc(this, heapName, false);
+        }
+
+        @Override
+        public String toString() {
+            return "slabsPerClass " + slabsPerClass + ", slabBytes " + slabBytes + ", largestSlot " + largestSlot
+                    + ", checked " + checked + ", releaseThreshold " + releaseThreshold;
+        }
+    }
+}
