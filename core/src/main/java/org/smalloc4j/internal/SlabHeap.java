@@ -26,11 +26,11 @@ public final class SlabHeap {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     /** Result of {@link #pop}: the slab's list is at its end. */
-    static final long EMPTY = -1;
+    public static final long EMPTY = -1;
     /** Result of {@link #pop}: another thread changed the head first. */
-    static final long CONTENDED = -2;
+    public static final long CONTENDED = -2;
     /** Bit of a {@link #pop} result: the slot was never touched, so it is all zero. */
-    static final long FRESH = 1L << 32;
+    public static final long FRESH = 1L << 32;
     /** Bit of an {@link #allocate} result: see {@link #FRESH}. */
     public static final long ZEROED = 1L << 62;
 
@@ -124,7 +124,7 @@ public final class SlabHeap {
      *         or {@link #CONTENDED} if another thread changed the head first
      * @throws IllegalStateException if the first free slot holds a corrupt link; the list is set aside
      */
-    long pop(int slab, int sizeClass) {
+    public long pop(int slab, int sizeClass) {
         return popFrom(slab, sizeClass, headAcquire(metadata.headOffset(slab, sizeClass)));
     }
 
@@ -132,7 +132,7 @@ public final class SlabHeap {
      * The second half of {@link #pop}: pops given the head word read earlier. Split out so that a
      * test can change the list between the read and the compare-and-set (a forced ABA interleaving).
      */
-    long popFrom(int slab, int sizeClass, long head) {
+    public long popFrom(int slab, int sizeClass, long head) {
         final long headOffset = metadata.headOffset(slab, sizeClass);
         final int entry = HeadWord.entry(head);
         final int slot = HeadWord.slotNumber(entry);
@@ -171,7 +171,7 @@ public final class SlabHeap {
     }
 
     /** Puts {@code slotNumber} back on its slab's list. */
-    void push(int slab, int sizeClass, int slotNumber, long slotOffset) {
+    public void push(int slab, int sizeClass, int slotNumber, long slotOffset) {
         final long headOffset = metadata.headOffset(slab, sizeClass);
         for (;;) {
             final long head = headAcquire(headOffset);
