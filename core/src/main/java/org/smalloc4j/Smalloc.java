@@ -346,9 +346,24 @@ public final class Smalloc implements NativeAllocator {
                 return;
             }
             closed = true;
-            lifetime.close(); // waits out accesses in flight on other threads; later ones throw
+            closeLifetime();
             if (openArenas == 0) {
                 unmap();
+            }
+        }
+    }
+
+    /**
+     * Closes the scope of every segment of this heap: accesses in flight on other threads finish
+     * first, later ones throw. A page-release call in flight holds the scope; wait for it to end.
+     */
+    private void closeLifetime() {
+        for (;;) {
+            try {
+                lifetime.close();
+                return;
+            } catch (IllegalStateException heldByANativeCall) {
+                Thread.onSpinWait();
             }
         }
     }

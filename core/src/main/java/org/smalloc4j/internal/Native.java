@@ -42,7 +42,7 @@ public final class Native {
     private static final MethodHandle MUNMAP = downcall("munmap",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), true);
     private static final MethodHandle MADVISE = downcall("madvise",
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), false);
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), false);
     private static final MethodHandle MINCORE = downcall("mincore",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), true);
     private static final MethodHandle SYSCONF = downcall("sysconf",
@@ -155,19 +155,24 @@ public final class Native {
     }
 
     /**
-     * Drops the whole pages inside {@code [address, address + byteSize)}: their memory goes back to
-     * the kernel and they read as zero afterwards. Partial pages at either end are kept.
+     * Drops the whole pages of {@code range}: their memory goes back to the kernel and they read as
+     * zero afterwards. Partial pages at either end are kept. The range is passed as a segment so that
+     * its heap cannot be unmapped during the call (the call holds the segment's scope).
      */
-    public static void releasePages(long address, long byteSize) {
+    public static void releasePages(MemorySegment range) {
+        long address = range.address();
         long start = (address + PAGE_SIZE - 1) & -PAGE_SIZE;
-        long end = (address + byteSize) & -PAGE_SIZE;
+        long end = (address + range.byteSize()) & -PAGE_SIZE;
         if (end <= start) {
             return;
         }
         int result;
         try {
-            result = (int) MADVISE.invokeExact(start, end - start, MADV_DONTNEED);
+            result = (int) MADVISE.invokeExact(range.asSlice(start - address, end - start), end - start, MADV_DONTNEED);
         } catch (Throwable t) {
+            if (t instanceof RuntimeException e) {
+                throw e; // the heap closed meanwhile: IllegalStateException
+            }
             throw new AssertionError("madvise downcall", t);
         }
         // madvise(MADV_DONTNEED) on our own private anonymous mapping cannot fail but for a bug

@@ -280,7 +280,7 @@ public final class SlabHeap {
             }
         }
         if (sc >= releaseClass) {
-            Native.releasePages(layout.base() + offset, 1L << sc);
+            Native.releasePages(slots.asSlice(offset, 1L << sc));
         }
         push(slab, sc, slot, offset);
     }
