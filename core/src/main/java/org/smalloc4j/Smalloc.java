@@ -10,6 +10,7 @@ import org.smalloc4j.internal.AddressLayout;
 import org.smalloc4j.internal.AllocatorArena;
 import org.smalloc4j.internal.Checks;
 import org.smalloc4j.internal.HeapMetadata;
+import org.smalloc4j.internal.MemoryWindow;
 import org.smalloc4j.internal.Native;
 import org.smalloc4j.internal.SlabHeap;
 
@@ -64,7 +65,7 @@ public final class Smalloc implements NativeAllocator {
     private final AddressLayout layout;
     private final long base;
     private final Arena lifetime;        // scope of every segment this heap hands out (global: none)
-    private final MemorySegment slots;   // the whole reservation
+    private final MemoryWindow slots;    // the whole reservation
     private final long metadataAddress;
     private final long metadataBytes;
     private final long releaseThreshold;
@@ -102,11 +103,11 @@ public final class Smalloc implements NativeAllocator {
         this.base = reserved;
         this.lifetime = global ? null : Arena.ofShared();
         this.slots = global
-                ? MemorySegment.ofAddress(base).reinterpret(byteSize)
-                : MemorySegment.ofAddress(base).reinterpret(byteSize, lifetime, null);
-        MemorySegment meta = global
-                ? MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes)
-                : MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes, lifetime, null);
+                ? MemoryWindow.global(base, byteSize)
+                : MemoryWindow.scoped(MemorySegment.ofAddress(base).reinterpret(byteSize, lifetime, null));
+        MemoryWindow meta = global
+                ? MemoryWindow.global(metadataAddress, metadataBytes)
+                : MemoryWindow.scoped(MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes, lifetime, null));
         this.heap = new SlabHeap(name, layout, metadata, slots, meta, releaseClass, b.checked);
     }
 
@@ -146,7 +147,7 @@ public final class Smalloc implements NativeAllocator {
             return 0;
         }
         if ((offset & SlabHeap.ZEROED) == 0) {
-            slots.asSlice(offset, byteSize).fill((byte) 0);
+            slots.fill(offset, byteSize, (byte) 0);
         }
         return base + (offset & ~SlabHeap.ZEROED);
     }
@@ -202,7 +203,7 @@ public final class Smalloc implements NativeAllocator {
         }
         moved &= ~SlabHeap.ZEROED;
         long keep = Math.min(Math.min(oldSize, newSize), slotSize);
-        MemorySegment.copy(slots, offset, slots, moved, keep);
+        slots.copy(offset, moved, keep);
         heap.free(offset);
         return base + moved;
     }
@@ -216,7 +217,7 @@ public final class Smalloc implements NativeAllocator {
         if (!layout.contains(address)) {
             throw Checks.foreign(name, address, "is not inside");
         }
-        return slots.asSlice(address - base, byteSize);
+        return slots.slice(address - base, byteSize);
     }
 
     /**

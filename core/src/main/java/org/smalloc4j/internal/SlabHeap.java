@@ -1,10 +1,5 @@
 package org.smalloc4j.internal;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
-
 /**
  * The smalloc algorithm over one reserved range: per-slab intrusive free lists changed only by
  * compare-and-set, lazy slot initialisation, threads spread over slabs, failover to another slab,
@@ -21,9 +16,6 @@ import java.util.Arrays;
  * </ol>
  */
 public final class SlabHeap {
-
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     /** Result of {@link #pop}: the slab's list is at its end. */
     public static final long EMPTY = -1;
@@ -42,24 +34,35 @@ public final class SlabHeap {
 
     /** Threads map to slab hints by thread id modulo this; a power of two. */
     private static final int HINTS = 256;
+    /**
+     * The slab each thread tries first, by thread id modulo {@link #HINTS}, modulo the heap's slab
+     * count. Shared by all heaps (a constant array reference on the hot path); written only when a
+     * thread moves on after contention or a full slab; races between writers are harmless.
+     */
+    private static final int[] SLAB_HINTS = new int[HINTS];
+
+    static {
+        for (int i = 0; i < HINTS; i++) {
+            SLAB_HINTS[i] = i;
+        }
+    }
 
     private final String name;
     private final AddressLayout layout;
     private final HeapMetadata metadata;
-    private final MemorySegment slots;
-    private final MemorySegment meta;
+    private final MemoryWindow slots;
+    private final MemoryWindow meta;
     private final int releaseClass;
     private final boolean checked;
     private final int slabMask;
-    private final int[] slabHints = new int[HINTS];
 
     /**
-     * @param slots a segment over the whole reservation, offset 0 at the base
-     * @param meta a segment over the metadata reservation, zero-filled
+     * @param slots the whole reservation, offset 0 at the base
+     * @param meta the metadata reservation, zero-filled
      * @param releaseClass freed slots of this class and above give their pages back
      */
-    public SlabHeap(String name, AddressLayout layout, HeapMetadata metadata, MemorySegment slots,
-                    MemorySegment meta, int releaseClass, boolean checked) {
+    public SlabHeap(String name, AddressLayout layout, HeapMetadata metadata, MemoryWindow slots,
+                    MemoryWindow meta, int releaseClass, boolean checked) {
         this.name = name;
         this.layout = layout;
         this.metadata = metadata;
@@ -68,9 +71,11 @@ public final class SlabHeap {
         this.releaseClass = releaseClass;
         this.checked = checked;
         this.slabMask = layout.slabs() - 1;
-        for (int i = 0; i < HINTS; i++) {
-            slabHints[i] = i & slabMask;
-        }
+    }
+
+    /** The reservation, offset 0 at the base. */
+    public MemoryWindow slots() {
+        return slots;
     }
 
     public AddressLayout layout() {
@@ -84,11 +89,11 @@ public final class SlabHeap {
     // ------------------------------------------------------------ head word access
 
     private long headAcquire(long headOffset) {
-        return (long) LONG.getAcquire(meta, headOffset);
+        return meta.getLongAcquire(headOffset);
     }
 
     private boolean casHead(long headOffset, long expected, long next) {
-        return LONG.compareAndSet(meta, headOffset, expected, next);
+        return meta.casLong(headOffset, expected, next);
     }
 
     // ------------------------------------------------------------ links
@@ -96,22 +101,22 @@ public final class SlabHeap {
     /** The link a free slot holds: in the slot, or on the side for released classes. */
     private long linkAt(int slab, int sizeClass, int slotNumber, long slotOffset) {
         if (sizeClass >= releaseClass) {
-            return (long) LONG.get(meta, metadata.sideLinkOffset(slab, sizeClass, slotNumber));
+            return meta.getLong(metadata.sideLinkOffset(slab, sizeClass, slotNumber));
         }
         if (sizeClass == AddressLayout.MIN_CLASS) {
             // a 4-byte slot has room for the entry alone: only its range can be checked
-            return HeadWord.link((int) INT.get(slots, slotOffset));
+            return HeadWord.link(slots.getInt(slotOffset));
         }
-        return (long) LONG.get(slots, slotOffset);
+        return slots.getLong(slotOffset);
     }
 
     private void setLink(int slab, int sizeClass, int slotNumber, long slotOffset, int nextEntry) {
         if (sizeClass >= releaseClass) {
-            LONG.set(meta, metadata.sideLinkOffset(slab, sizeClass, slotNumber), HeadWord.link(nextEntry));
+            meta.setLong(metadata.sideLinkOffset(slab, sizeClass, slotNumber), HeadWord.link(nextEntry));
         } else if (sizeClass == AddressLayout.MIN_CLASS) {
-            INT.set(slots, slotOffset, nextEntry);
+            slots.setInt(slotOffset, nextEntry);
         } else {
-            LONG.set(slots, slotOffset, HeadWord.link(nextEntry));
+            slots.setLong(slotOffset, HeadWord.link(nextEntry));
         }
     }
 
@@ -194,7 +199,7 @@ public final class SlabHeap {
      */
     public long allocate(int sizeClass) {
         final int hintIndex = (int) Thread.currentThread().threadId() & (HINTS - 1);
-        final int hint = slabHints[hintIndex];
+        final int hint = SLAB_HINTS[hintIndex] & slabMask;
         for (int sc = sizeClass; sc <= layout.maxClass(); sc++) {
             int slab = hint;
             int emptySlabs = 0;
@@ -202,7 +207,7 @@ public final class SlabHeap {
                 long popped = pop(slab, sc);
                 if (popped >= 0) {
                     if (slab != hint) {
-                        slabHints[hintIndex] = slab; // stay where there was room or no contention
+                        SLAB_HINTS[hintIndex] = slab; // stay where there was room or no contention
                     }
                     int slot = (int) popped;
                     long offset = layout.offsetOf(slab, sc, slot);
@@ -223,7 +228,7 @@ public final class SlabHeap {
 
     private void markHandedOut(int slab, int sizeClass, int slot, long offset) {
         long bit = HeapMetadata.bitmapBit(slot);
-        long before = (long) LONG.getAndBitwiseOr(meta, metadata.bitmapWordOffset(slab, sizeClass, slot), bit);
+        long before = meta.getAndBitwiseOrLong(metadata.bitmapWordOffset(slab, sizeClass, slot), bit);
         if ((before & bit) != 0) {
             throw new IllegalStateException("heap '" + name + "': free list of " + where(slab, sizeClass)
                     + " handed out slot " + slot + " at " + Checks.hex(layout.base() + offset)
@@ -255,7 +260,7 @@ public final class SlabHeap {
                         + "-byte slot; it cannot hold the " + byteSize + " bytes given");
             }
             int slot = layout.slotNumberOf(offset, sc);
-            long word = (long) LONG.getVolatile(meta, metadata.bitmapWordOffset(layout.slabOf(offset), sc, slot));
+            long word = meta.getLongVolatile(metadata.bitmapWordOffset(layout.slabOf(offset), sc, slot));
             if ((word & HeapMetadata.bitmapBit(slot)) == 0) {
                 throw notHandedOut(address);
             }
@@ -274,13 +279,13 @@ public final class SlabHeap {
         final int slot = layout.slotNumberOf(offset, sc);
         if (checked) {
             long bit = HeapMetadata.bitmapBit(slot);
-            long before = (long) LONG.getAndBitwiseAnd(meta, metadata.bitmapWordOffset(slab, sc, slot), ~bit);
+            long before = meta.getAndBitwiseAndLong(metadata.bitmapWordOffset(slab, sc, slot), ~bit);
             if ((before & bit) == 0) {
                 throw notHandedOut(layout.base() + offset); // lost a race with another free of it
             }
         }
         if (sc >= releaseClass) {
-            Native.releasePages(slots.asSlice(offset, 1L << sc));
+            Native.releasePages(slots.slice(offset, 1L << sc));
         }
         push(slab, sc, slot, offset);
     }
@@ -343,11 +348,11 @@ public final class SlabHeap {
 
     /** The slab this thread allocates from first (tests). */
     public int currentSlab() {
-        return slabHints[(int) Thread.currentThread().threadId() & (HINTS - 1)];
+        return SLAB_HINTS[(int) Thread.currentThread().threadId() & (HINTS - 1)] & slabMask;
     }
 
     @Override
     public String toString() {
-        return "SlabHeap[" + name + ", hints " + Arrays.toString(Arrays.copyOf(slabHints, 4)) + "…]";
+        return "SlabHeap[" + name + ", " + layout.slabs() + " slabs per class]";
     }
 }
