@@ -42,8 +42,11 @@ public final class Checks {
         return new IllegalStateException("heap '" + allocatorName + "' is closed");
     }
 
-    /** The exception for an address an allocator did not hand out. */
+    /**
+     * The exception for an address an allocator did not hand out: "address 0x… {why} heap 'name'",
+     * so {@code why} ends with its preposition ("is not inside", "is in no size class of").
+     */
     public static IllegalArgumentException foreign(String allocatorName, long address, String why) {
-        return new IllegalArgumentException("address " + hex(address) + " " + why + " of heap '" + allocatorName + "'");
+        return new IllegalArgumentException("address " + hex(address) + " " + why + " heap '" + allocatorName + "'");
     }
 }

@@ -249,10 +249,10 @@ public final class SlabHeap {
         long offset = layout.offsetOf(address);
         int sc = layout.sizeClassOf(offset);
         if (sc < AddressLayout.MIN_CLASS || sc > layout.maxClass()) {
-            throw Checks.foreign(name, address, "is in no size class");
+            throw Checks.foreign(name, address, "is in no size class of");
         }
         if (!AddressLayout.isSlotStart(offset, sc)) {
-            throw Checks.foreign(name, address, "is inside a " + (1L << sc) + "-byte slot, not at its start,");
+            throw Checks.foreign(name, address, "is inside a " + (1L << sc) + "-byte slot, not at its start, of");
         }
         if (checked) {
             if (byteSize > 1L << sc) {
@@ -269,7 +269,7 @@ public final class SlabHeap {
     }
 
     private IllegalArgumentException notHandedOut(long address) {
-        return Checks.foreign(name, address, "is not a live block (a double free, a stale pointer, or never handed out)");
+        return Checks.foreign(name, address, "is not a live block (a double free, a stale pointer, or never handed out) of");
     }
 
     /** Frees the slot at {@code offset}, which {@link #slotOffset} accepted. */
