@@ -1,5 +1,7 @@
 package org.smalloc4j.internal;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * The smalloc algorithm over one reserved range: per-slab intrusive free lists changed only by
  * compare-and-set, lazy slot initialisation, threads spread over slabs, failover to another slab,
@@ -155,7 +157,9 @@ public final class SlabHeap {
         final int next = HeadWord.linkEntry(link);
         if (!HeadWord.linkIntact(link) || !HeadWord.nextValid(next, slot, slotCount)) {
             // a link read while another thread took the slot may be user data: only an unchanged
-            // head proves the slot stayed free, so that the bad link is a write after free
+            // head proves the slot stayed free, so that the bad link is a write after free. The fence
+            // keeps the link load before the head re-read (weakly ordered CPUs may swap plain loads).
+            VarHandle.acquireFence();
             if (headAcquire(headOffset) != head) {
                 return CONTENDED;
             }
