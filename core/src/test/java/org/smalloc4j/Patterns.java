@@ -135,15 +135,12 @@ final class Patterns {
         String digits = Long.toHexString(address);
         boolean named = false;
         for (int at = lower.indexOf("0x"); at >= 0 && !named; at = lower.indexOf("0x", at + 2)) {
-            int start = at + 2;
-            while (start < lower.length() && lower.charAt(start) == '0') {
-                start++;
-            }
-            int end = start;
+            int end = at + 2;
             while (end < lower.length() && Character.digit(lower.charAt(end), 16) >= 0) {
                 end++;
             }
-            named = lower.substring(start, end).equals(digits);
+            String found = lower.substring(at + 2, end).replaceFirst("^0+(?=.)", "");
+            named = found.equals(digits);
         }
         assertTrue(named, () -> "message \"" + message + "\" does not name address " + hex(address));
     }
