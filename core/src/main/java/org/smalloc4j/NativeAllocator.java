@@ -157,9 +157,7 @@ public interface NativeAllocator extends SegmentAllocator, AutoCloseable {
      */
     default void free(MemorySegment segment) {
         checkNative(segment);
-        if (segment.address() != 0) {
-            dealloc(segment.address(), segment.byteSize(), 1);
-        }
+        dealloc(segment.address(), segment.byteSize(), 1); // NULL: dealloc(0, …) does nothing
     }
 
     /**

@@ -162,11 +162,10 @@ public final class Smalloc implements NativeAllocator {
     @Override
     public void dealloc(long address, long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        if (address == 0) {
-            return;
+        checkOpen(); // before the NULL test: a closed heap refuses every call
+        if (address != 0) {
+            heap.free(heap.slotOffset(address, byteSize));
         }
-        checkOpen();
-        heap.free(heap.slotOffset(address, byteSize));
     }
 
     /**

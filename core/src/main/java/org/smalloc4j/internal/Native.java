@@ -98,7 +98,8 @@ public final class Native {
     /**
      * Reserves {@code byteSize} bytes of address space aligned to {@code byteAlignment} (a power of
      * two), readable and writable, with no swap reserved: pages cost memory only when touched.
-     * Maps {@code byteSize + byteAlignment} and unmaps the unaligned head and the tail.
+     * Maps {@code byteSize + byteAlignment} and unmaps the unaligned head and the tail (a size below a
+     * page keeps a whole page mapped: the kernel maps whole pages).
      *
      * @throws NativeException if the kernel refuses the mapping
      */
@@ -110,9 +111,9 @@ public final class Native {
         if (base > raw) {
             munmap(raw, base - raw);
         }
-        long tail = raw + span - (base + byteSize);
-        if (tail > 0) {
-            munmap(base + byteSize, tail);
+        long end = roundUpToPage(base + byteSize); // a reservation smaller than a page keeps its page
+        if (raw + span > end) {
+            munmap(end, raw + span - end);
         }
         return base;
     }
