@@ -15,9 +15,15 @@ public record Measurement(Workload workload, String allocatorName, int threads, 
         roundNsPerOp = roundNsPerOp.clone();
     }
 
+    /** Nanoseconds per operation per thread, one figure per round, in round order (a copy). */
+    @Override
+    public double[] roundNsPerOp() {
+        return roundNsPerOp.clone();
+    }
+
     /** The median over rounds: what the table shows. */
     public double nsPerOp() {
-        double[] sorted = roundNsPerOp.clone();
+        double[] sorted = roundNsPerOp();
         Arrays.sort(sorted);
         int middle = sorted.length / 2;
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
