@@ -171,7 +171,7 @@ public final class Smalloc implements NativeAllocator {
     /**
      * Keeps the block in place when {@code max(newSize, byteAlignment)} fits its slot (shrinking
      * included). A block that grows beyond a page moves to a class at least four times what it
-     * needs (and at least 1 MiB), so that its next doublings stay in place; its unused pages cost
+     * needs (and at least 64 KiB), so that its next doublings stay in place; its unused pages cost
      * only address space.
      */
     @Override

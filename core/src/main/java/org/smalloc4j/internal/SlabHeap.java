@@ -28,8 +28,11 @@ public final class SlabHeap {
     /** Bit of an {@link #allocate} result: see {@link #FRESH}. */
     public static final long ZEROED = 1L << 62;
 
-    /** Growing past a page moves a block to this class at least, so later doublings stay in place. */
-    static final int GROWER_CLASS = 20;
+    /**
+     * Growing past a page moves a block to this class (64 KiB) at least, so later doublings stay in
+     * place; below the default page-release class, so that freeing a small grower costs no madvise.
+     */
+    static final int GROWER_CLASS = 16;
     /** A grower gets a slot this many classes above what it needs (4x headroom). */
     static final int GROWER_HEADROOM = 2;
     private static final int PAGE_CLASS = 12;
@@ -204,10 +207,11 @@ public final class SlabHeap {
     public long allocate(int sizeClass) {
         final int hintIndex = (int) Thread.currentThread().threadId() & (HINTS - 1);
         final int hint = SLAB_HINTS[hintIndex] & slabMask;
+        final long allSlabs = -1L >>> (64 - layout.slabs());
         for (int sc = sizeClass; sc <= layout.maxClass(); sc++) {
             int slab = hint;
-            int emptySlabs = 0;
-            while (emptySlabs < layout.slabs()) {
+            long emptySlabs = 0; // bit s: slab s was found full (contention alone proves nothing)
+            while (emptySlabs != allSlabs) {
                 long popped = pop(slab, sc);
                 if (popped >= 0) {
                     if (slab != hint) {
@@ -222,7 +226,7 @@ public final class SlabHeap {
                     return zeroed ? offset | ZEROED : offset;
                 }
                 if (popped == EMPTY) {
-                    emptySlabs++;
+                    emptySlabs |= 1L << slab;
                 }
                 slab = (slab + 1) & slabMask; // on contention or a full slab, fail over
             }
