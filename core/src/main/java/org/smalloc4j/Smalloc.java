@@ -165,9 +165,9 @@ public final class Smalloc implements NativeAllocator {
 
     /**
      * Keeps the block in place when {@code max(newSize, byteAlignment)} fits its slot (shrinking
-     * included). A block that grows beyond a page moves to a class at least four times what it
-     * needs (and at least 64 KiB), so that its next doublings stay in place; its unused pages cost
-     * only address space.
+     * included). A block that grows beyond a page moves to a class four times what it needs (and at
+     * least 64 KiB), so that its next doublings stay in place; that headroom stops below the
+     * {@linkplain Builder#releaseThreshold page-release} size. Unused pages cost only address space.
      */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {

@@ -407,13 +407,19 @@ public final class SlabHeap extends HeapMetadata {
         push(slab, sc, slot, offset);
     }
 
-    /** The class a block that grows to {@code newSize} should move to (growers get headroom). */
+    /**
+     * The class a block that grows to {@code newSize} should move to. Past a page, a grower gets
+     * headroom ({@link #GROWER_HEADROOM} classes, at least {@link #GROWER_CLASS}) so that its next
+     * doublings stay in place; the headroom stops below the page-release class, so that a block does
+     * not pay an {@code madvise} on free (and page faults on reuse) only because it was given room.
+     */
     public int growthClass(long newSize, long byteAlignment) {
         int needed = AddressLayout.sizeClassFor(newSize, byteAlignment);
         if (needed <= PAGE_CLASS) {
             return needed;
         }
-        return Math.min(maxClass(), Math.max(needed + GROWER_HEADROOM, GROWER_CLASS));
+        int roomy = Math.min(Math.max(needed + GROWER_HEADROOM, GROWER_CLASS), releaseClass - 1);
+        return Math.min(maxClass(), Math.max(needed, roomy));
     }
 
     // ------------------------------------------------------------ statistics
