@@ -140,17 +140,7 @@ public final class SystemAllocator implements NativeAllocator {
             // never size 0: glibc's realloc(p, 0) frees p and returns NULL
             return cRealloc(address, nonZero(newSize));
         }
-        long moved = cAlignedAlloc(byteAlignment, nonZero(newSize));
-        if (moved == 0 || address == 0) {
-            return moved;
-        }
-        long keep = Math.min(oldSize, newSize);
-        if (keep > 0) {
-            MemorySegment.copy(MemorySegment.ofAddress(address).reinterpret(keep), 0,
-                    MemorySegment.ofAddress(moved).reinterpret(keep), 0, keep);
-        }
-        cFree(address);
-        return moved;
+        return NativeAllocator.super.realloc(address, oldSize, byteAlignment, newSize); // aligned alloc, copy, free
     }
 
     /** {@code "system"}. */
