@@ -697,4 +697,25 @@ class SmallocTest {
             assertEquals(sc, AddressLayout.sizeClassFor(1, slot));
         }));
     }
+
+    @Test
+    void theGlobalHeapAndTenDefaultBuilderHeapsFitInOneProcess() {
+        long global = Smalloc.global().alloc(8, 8);
+        List<Smalloc> heaps = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                Smalloc heap = Smalloc.builder().build(); // 8 TiB of address space each
+                heaps.add(heap);
+                long block = heap.alloc(64, 8);
+                assertTrue(heap.contains(block), "heap " + i + " works");
+                for (Smalloc other : heaps) {
+                    assertTrue(other == heap || !other.contains(block), "heaps do not overlap");
+                }
+            }
+        } finally {
+            heaps.forEach(Smalloc::close);
+            Smalloc.global().dealloc(global, 8, 8);
+        }
+        assertEquals(10, heaps.size());
+    }
 }

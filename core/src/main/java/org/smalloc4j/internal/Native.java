@@ -25,6 +25,10 @@ public final class Native {
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
+    /** Map exactly at the hint or fail with EEXIST (Linux 4.17+; older kernels treat it as a hint). */
+    private static final int MAP_FIXED_NOREPLACE = 0x100000;
+    /** The end of user address space with 4-level paging (x86-64, and AArch64 with 48-bit VA). */
+    private static final long USER_ADDRESS_LIMIT = 1L << 47;
     private static final long MAP_FAILED = -1L;
     /** Drops the pages: the next touch finds zeros, and resident memory falls at once. */
     private static final int MADV_DONTNEED = 4;
@@ -89,6 +93,7 @@ public final class Native {
             case 1 -> "EPERM";
             case 9 -> "EBADF";
             case 12 -> "ENOMEM: not enough address space or map count";
+            case 17 -> "EEXIST";
             case 14 -> "EFAULT";
             case 22 -> "EINVAL";
             default -> "see errno(3)";
@@ -98,36 +103,60 @@ public final class Native {
     /**
      * Reserves {@code byteSize} bytes of address space aligned to {@code byteAlignment} (a power of
      * two), readable and writable, with no swap reserved: pages cost memory only when touched.
-     * Maps {@code byteSize + byteAlignment} and unmaps the unaligned head and the tail (a size below a
-     * page keeps a whole page mapped: the kernel maps whole pages).
+     * First maps {@code byteSize + byteAlignment} and unmaps the unaligned head and the tail (a size
+     * below a page keeps a whole page mapped). When no free range is that large, which happens once
+     * several heaps of terabytes share the address space, it asks for each aligned position in turn,
+     * from the top of the 47-bit user space down, with {@code MAP_FIXED_NOREPLACE}: so heaps pack
+     * into aligned holes instead of needing twice their size free.
      *
-     * @throws NativeException if the kernel refuses the mapping
+     * @throws NativeException if the kernel refuses every placement
      */
     public static long reserveAligned(long byteSize, long byteAlignment) {
         long align = Math.max(byteAlignment, PAGE_SIZE);
         long span = Math.addExact(byteSize, align);
-        long raw = mmap(span, PROT_READ_WRITE);
+        long raw;
+        try {
+            raw = mmap(0L, span, 0);
+        } catch (NativeException noRoomForTheSlack) {
+            return reserveAtAlignedHole(byteSize, align, noRoomForTheSlack);
+        }
         long base = (raw + align - 1) & -align;
         if (base > raw) {
             munmap(raw, base - raw);
         }
-        long end = roundUpToPage(base + byteSize); // a reservation smaller than a page keeps its page
+        long end = roundUpToPage(base + byteSize);
         if (raw + span > end) {
             munmap(end, raw + span - end);
         }
         return base;
     }
 
-    /** Reserves {@code byteSize} bytes (rounded up to pages), page aligned, zero on first touch. */
-    public static long reserve(long byteSize) {
-        return mmap(roundUpToPage(byteSize), PROT_READ_WRITE);
+    private static long reserveAtAlignedHole(long byteSize, long align, NativeException firstFailure) {
+        for (long hint = (USER_ADDRESS_LIMIT - byteSize) & -align; hint >= align; hint -= align) {
+            long address;
+            try {
+                address = mmap(hint, byteSize, MAP_FIXED_NOREPLACE);
+            } catch (NativeException occupied) {
+                continue; // EEXIST: something lives in this hole
+            }
+            if (address == hint) {
+                return address;
+            }
+            munmap(address, byteSize); // a kernel without MAP_FIXED_NOREPLACE took it as a mere hint
+        }
+        throw firstFailure;
     }
 
-    private static long mmap(long byteSize, int protection) {
+    /** Reserves {@code byteSize} bytes (rounded up to pages), page aligned, zero on first touch. */
+    public static long reserve(long byteSize) {
+        return mmap(0L, roundUpToPage(byteSize), 0);
+    }
+
+    private static long mmap(long hint, long byteSize, int extraFlags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            long address = (long) MMAP.invokeExact(state, 0L, byteSize, protection,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            long address = (long) MMAP.invokeExact(state, hint, byteSize, PROT_READ_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extraFlags, -1, 0L);
             if (address == MAP_FAILED) {
                 throw new NativeException("mmap of " + byteSize + " bytes", (int) ERRNO.get(state, 0L));
             }
