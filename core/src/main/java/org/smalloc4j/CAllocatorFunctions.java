@@ -314,7 +314,12 @@ public final class CAllocatorFunctions {
     }
 
     private long opaqueAlloc(long opaque, long size) {
-        return malloc(size);
+        try {
+            return allocate("customAlloc", size, false);
+        } catch (Throwable t) {
+            recordFailure(t);
+            return 0;
+        }
     }
 
     private void opaqueFree(long opaque, long pointer) {
