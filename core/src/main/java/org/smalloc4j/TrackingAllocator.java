@@ -125,6 +125,8 @@ public final class TrackingAllocator implements NativeAllocator {
     private final long byteLimit;
     private final boolean recordStacks;
     private final boolean processWide;
+    /** Counters only, no limit: the path small enough for the JIT to inline into the caller. */
+    private final boolean countingOnly;
     private final ThreadCounters counters = new ThreadCounters(COUNTERS);
     private final long[] shared = new long[SHARED_LONGS];
     /** Live blocks by address while recording, else null; the recording lock is this map. */
@@ -154,6 +156,7 @@ public final class TrackingAllocator implements NativeAllocator {
         this.processWide = b.processWide;
         this.trace = trace;
         this.blocks = b.recordStacks || trace != null ? new HashMap<>() : null;
+        this.countingOnly = blocks == null && byteLimit == NO_LIMIT;
     }
 
     /** A tracker with counters only (no limit, no stacks, no trace) over {@code inner}. */
@@ -172,14 +175,24 @@ public final class TrackingAllocator implements NativeAllocator {
     public long alloc(long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
         checkOpen();
-        return blocks != null ? allocRecording(PLAIN, 0, byteSize, byteAlignment) : allocCounting(byteSize, byteAlignment, false);
+        if (countingOnly) {
+            long address = inner.alloc(byteSize, byteAlignment);
+            countAllocation(address, byteSize);
+            return address;
+        }
+        return blocks != null ? allocRecording(PLAIN, 0, byteSize, byteAlignment) : allocLimited(byteSize, byteAlignment, false);
     }
 
     @Override
     public long allocZeroed(long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
         checkOpen();
-        return blocks != null ? allocRecording(ZEROED, 0, byteSize, byteAlignment) : allocCounting(byteSize, byteAlignment, true);
+        if (countingOnly) {
+            long address = inner.allocZeroed(byteSize, byteAlignment);
+            countAllocation(address, byteSize);
+            return address;
+        }
+        return blocks != null ? allocRecording(ZEROED, 0, byteSize, byteAlignment) : allocLimited(byteSize, byteAlignment, true);
     }
 
     @Override
@@ -194,9 +207,7 @@ public final class TrackingAllocator implements NativeAllocator {
             return;
         }
         inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
-        ThreadCounters.Cell cell = counters.cell();
-        cell.add(FREES, 1);
-        cell.add(FREED_BYTES, byteSize);
+        countFree(counters.cell(), byteSize);
         SHARED.getAndAdd(shared, LIVE, -byteSize);
     }
 
@@ -267,19 +278,15 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- counting only
 
-    private long allocCounting(long byteSize, long byteAlignment, boolean zeroed) {
-        if (byteLimit != NO_LIMIT) {
-            return allocLimited(byteSize, byteAlignment, zeroed);
-        }
-        long address = zeroed ? inner.allocZeroed(byteSize, byteAlignment) : inner.alloc(byteSize, byteAlignment);
+    /** Counts what the inner allocator answered: a block, or a failure (0). */
+    private void countAllocation(long address, long byteSize) {
         ThreadCounters.Cell cell = counters.cell();
         if (address == 0) {
             cell.add(FAILURES, 1);
-            return 0;
+            return;
         }
         countAllocation(cell, byteSize);
         addLive(byteSize);
-        return address;
     }
 
     private long allocLimited(long byteSize, long byteAlignment, boolean zeroed) {
