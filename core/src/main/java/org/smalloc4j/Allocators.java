@@ -1,5 +1,6 @@
 package org.smalloc4j;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,7 +157,12 @@ public final class Allocators {
             Path file = Path.of(settings.traceFile().replace("%p", Long.toString(ProcessHandle.current().pid())));
             builder.traceTo(file);
         }
-        TrackingAllocator tracker = builder.build();
+        TrackingAllocator tracker;
+        try {
+            tracker = builder.build();
+        } catch (UncheckedIOException e) {
+            throw new IllegalStateException("allocator '" + name + "' cannot be loaded: " + e.getMessage(), e);
+        }
         if (traced) {
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("smalloc4j trace " + name)
                     .unstarted(tracker::closeTrace));

@@ -138,6 +138,15 @@ class AllocatorsTest {
     }
 
     @Test
+    void unwritableTraceFileMakesTheGlobalTrackerUnloadable() {
+        System.setProperty(Allocators.ALLOCATOR_PROPERTY, "tracking:system");
+        System.setProperty(Allocators.TRACE_PROPERTY, dir.resolve("missing/folder/x.trace").toString());
+        IllegalStateException error = assertThrows(IllegalStateException.class, Allocators::global);
+        assertTrue(error.getMessage().contains("'tracking:system' cannot be loaded"), error::getMessage);
+        assertTrue(error.getMessage().contains("x.trace"), error::getMessage);
+    }
+
+    @Test
     void globalTrackerRecordsTheTracePropertyWithThePid() throws IOException {
         System.setProperty(Allocators.ALLOCATOR_PROPERTY, "tracking:smalloc");
         System.setProperty(Allocators.TRACE_PROPERTY, dir.resolve("app-%p.trace").toString());
