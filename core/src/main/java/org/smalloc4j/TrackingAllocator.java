@@ -235,23 +235,30 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     /**
-     * {@inheritDoc} Its blocks are counted (and recorded) as this tracker's. Close it before a closable
-     * inner heap: the heap does not know about it.
+     * {@inheritDoc} Its blocks are counted (and recorded) as this tracker's. It also holds an arena of
+     * the inner allocator, unused but open, so that a closable inner heap keeps its memory mapped
+     * while this arena's segments live (a heap closed meanwhile unmaps when the arena closes).
      */
     @Override
     public Arena newArena() {
         checkOpen();
-        return new AllocatorArena(this, this::giveBackFromArena, () -> { });
+        Arena innerLifetime = inner.newArena();
+        return new AllocatorArena(this, this::giveBackFromArena, innerLifetime::close);
     }
 
     private void giveBackFromArena(long address, long byteSize, long byteAlignment) {
         try {
             dealloc(address, byteSize, byteAlignment);
-        } catch (IllegalStateException trackerClosed) {
-            if (!closed) {
-                throw trackerClosed; // the inner allocator's, not ours
+        } catch (IllegalStateException closedMeanwhile) {
+            if (closed) {
+                // figures froze at close; the memory still goes back, unless the inner heap closed too
+                try {
+                    inner.dealloc(address, byteSize, byteAlignment);
+                } catch (IllegalStateException innerClosed) {
+                    // the block went with its heap
+                }
             }
-            inner.dealloc(address, byteSize, byteAlignment); // figures froze at close; the memory still goes back
+            // else the inner heap is closed: the block went with it
         }
     }
 

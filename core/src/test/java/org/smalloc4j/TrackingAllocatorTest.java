@@ -932,4 +932,18 @@ class TrackingAllocatorTest {
         assertEquals(java.util.Set.of("p-1", "v-1", "p-2"), java.util.Set.copyOf(replay.threadNames.values()));
         assertEquals(tracking.peakBytes(), replay.peak);
     }
+
+    @Test
+    void anArenaOfATrackerKeepsAClosedInnerHeapMappedUntilItCloses() {
+        Smalloc heap = Smalloc.builder().slabsPerClass(2).slabBytes(1 << 20).largestSlot(1 << 16).build();
+        TrackingAllocator tracker = TrackingAllocator.of(heap);
+        Arena arena = tracker.newArena();
+        MemorySegment segment = arena.allocate(256);
+        segment.fill((byte) 7);
+        heap.close(); // the arena is still open: its segments must not point at unmapped memory
+        assertEquals(7, segment.get(ValueLayout.JAVA_BYTE, 255), "still mapped while the arena lives");
+        arena.close(); // gives its block back to a closed heap without complaint, then lets it unmap
+        assertThrows(IllegalStateException.class, () -> segment.get(ValueLayout.JAVA_BYTE, 0));
+        assertFalse(heap.contains(segment.address()));
+    }
 }
