@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -178,15 +179,12 @@ public final class Allocators {
         return settings;
     }
 
-    /*
-     * jemalloc and mimalloc come from LibraryAllocator (branch 'family'). When it is merged, this
-     * becomes:
-     *     LibraryAllocator.jemalloc()/.mimalloc().orElseThrow(() -> new IllegalStateException(
-     *             "allocator '" + name + "' cannot be loaded: " + <the reason LibraryAllocator logged>))
-     */
+    /** jemalloc or mimalloc from its shared library, or why it cannot be loaded. */
     private static NativeAllocator library(String name) {
-        throw new IllegalStateException("allocator '" + name + "' cannot be loaded: this build of smalloc4j has no"
-                + " LibraryAllocator yet");
+        Optional<NativeAllocator> loaded = name.equals(LibraryAllocator.JEMALLOC)
+                ? LibraryAllocator.jemalloc() : LibraryAllocator.mimalloc();
+        return loaded.orElseThrow(() -> new IllegalStateException("allocator '" + name + "' cannot be loaded: "
+                + LibraryAllocator.loadFailure(name).orElse("unknown reason")));
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.smalloc4j.Allocators;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.tools.bench.BenchFailure;
 import org.smalloc4j.tools.bench.BenchSettings;
@@ -46,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = {"-a", "--allocators"}, split = ",", paramLabel = "NAME", defaultValue = "smalloc,system",
-            description = "Allocators to compare: smalloc, system (default: ${DEFAULT-VALUE}).")
+            description = "Allocators to compare: smalloc, system, jemalloc, mimalloc, tracking:<name> (default: ${DEFAULT-VALUE}).")
     private List<String> allocators;
 
     @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N", defaultValue = "1,2",
@@ -96,10 +97,10 @@ final class BenchCommand implements Callable<Integer> {
             checkPositive("--sizes", sizes.stream().mapToLong(Long::longValue).min().orElse(0));
             chosenWorkloads = Workloads.create(workloads, sizes, slots);
             for (String name : allocators) {
-                chosenAllocators.putIfAbsent(name, AllocatorChoice.named(name));
+                chosenAllocators.putIfAbsent(name, Allocators.named(name));
             }
             settings = new BenchSettings(warmup, duration, ops, rounds, seed);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) { // unknown, or known but not loadable
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
 
