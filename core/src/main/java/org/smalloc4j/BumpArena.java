@@ -158,9 +158,21 @@ public final class BumpArena implements Arena, NativeAllocator {
         int large = largeBlocks.find(address);
         if (large >= 0) {
             freeLarge(large);
-        } else if (isLarge(byteSize, byteAlignment)) {
+        } else if (isLarge(byteSize, byteAlignment) && !inChunk(address)) {
+            // a request "large" for an empty chunk may still have been bumped where the current chunk
+            // happened to have an aligned start: only an address in no chunk is foreign
             throw Checks.foreign(name, address, "of " + byteSize + " bytes is not a large block of");
         }
+    }
+
+    /** Is {@code address} inside one of this generation's chunks? */
+    private boolean inChunk(long address) {
+        for (int i = 0; i < chunkCount; i++) {
+            if (Long.compareUnsigned(address - chunks[i], chunkBytes) < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

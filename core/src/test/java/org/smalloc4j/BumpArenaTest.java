@@ -3,6 +3,7 @@ package org.smalloc4j;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -365,6 +366,19 @@ class BumpArenaTest {
         }
         for (Block block : live) {
             Patterns.check(block.address(), block.byteSize(), block.seed(), context + " at the end");
+        }
+    }
+
+    @Test
+    void aRequestLargeForAChunkButBumpedAtAnAlignedStartIsFreedAsABumpBlock() {
+        try (BumpArena arena = BumpArena.of(parent, 1024)) {
+            arena.alloc(8, 1); // takes a chunk (a 1 KiB Smalloc slot: 1 KiB aligned)
+            arena.reset();     // keeps it: the top is back at its aligned start
+            long block = arena.alloc(54, 1024); // 54 + 1023 > 1024 bytes, yet it fits right here
+            assertNotEquals(0, block);
+            assertEquals(0, block & 1023);
+            arena.alloc(8, 1); // no longer the last block: no roll back
+            assertDoesNotThrow(() -> arena.dealloc(block, 54, 1024), "seed 30 of the contract's random test");
         }
     }
 }
