@@ -4,8 +4,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A test-only decorator that counts calls and bytes (as callers declare them), exact under many
- * threads. A call the inner allocator rejects changes no counter. Stands in for
- * {@code TrackingAllocator.of(inner)} until that is on this branch; the counter names are the same.
+ * threads; a call the inner allocator rejects changes no counter. Deliberately simpler than
+ * {@link TrackingAllocator} (no limit, no stacks, no trace), so that the upcall stubs' own tests do not
+ * depend on the tracker; the SQLite and zstd tests use the tracker itself.
  */
 final class CountingAllocator implements NativeAllocator {
 

@@ -74,7 +74,7 @@ class SqliteAllocatorTest {
 
     @Test
     void onACountedSmallocEveryAllocationIsCountedAndFreed() throws Throwable {
-        CountingAllocator counting = CountingAllocator.of(Smalloc.global());
+        TrackingAllocator counting = TrackingAllocator.of(Smalloc.global());
         try (Arena arena = Arena.ofShared()) {
             CAllocatorFunctions functions = CAllocatorFunctions.of(counting,
                     BlockSizing.usableSize(Smalloc.global()), arena);
@@ -100,7 +100,7 @@ class SqliteAllocatorTest {
 
     @Test
     void withAHeaderOverLibcEveryAllocationIsCountedAndFreed() throws Throwable {
-        CountingAllocator counting = CountingAllocator.of(new SystemAllocator());
+        TrackingAllocator counting = TrackingAllocator.of(new SystemAllocator());
         try (Arena arena = Arena.ofShared()) {
             CAllocatorFunctions functions = CAllocatorFunctions.of(counting, arena);
             assertEquals(BlockSizing.HEADER_BYTES, functions.sizing().headerBytes());

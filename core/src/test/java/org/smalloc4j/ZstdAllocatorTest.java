@@ -169,7 +169,7 @@ class ZstdAllocatorTest {
 
     @Test
     void onACountedSmallocEveryAllocationIsCountedAndFreed() throws Throwable {
-        CountingAllocator counting = CountingAllocator.of(Smalloc.global());
+        TrackingAllocator counting = TrackingAllocator.of(Smalloc.global());
         try (Arena arena = Arena.ofShared()) {
             CAllocatorFunctions functions = CAllocatorFunctions.of(counting, BlockSizing.usableSize(Smalloc.global()), arena);
             roundTrip(functions, () -> assertTrue(counting.liveBytes() > 1 << 20, "contexts hold memory: " + counting));
@@ -182,7 +182,7 @@ class ZstdAllocatorTest {
 
     @Test
     void withAHeaderOverLibcEveryAllocationIsCountedAndFreed() throws Throwable {
-        CountingAllocator counting = CountingAllocator.of(new SystemAllocator());
+        TrackingAllocator counting = TrackingAllocator.of(new SystemAllocator());
         try (Arena arena = Arena.ofShared()) {
             CAllocatorFunctions functions = CAllocatorFunctions.of(counting, arena);
             roundTrip(functions, () -> assertTrue(counting.liveBytes() > 1 << 20, "contexts hold memory: " + counting));
