@@ -182,9 +182,7 @@ public final class BumpArena implements Arena, NativeAllocator {
      */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         checkOwner();
         if (address == 0) {
             return bump(newSize, byteAlignment);

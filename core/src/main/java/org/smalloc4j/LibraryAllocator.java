@@ -184,9 +184,7 @@ public final class LibraryAllocator implements NativeAllocator {
      */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         if (unsatisfiable(newSize, byteAlignment)) {
             return 0;
         }

@@ -108,9 +108,7 @@ public interface NativeAllocator extends SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if this allocator is closed
      */
     default long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         long moved = alloc(newSize, byteAlignment);
         if (moved == 0 || address == 0) {
             return moved;

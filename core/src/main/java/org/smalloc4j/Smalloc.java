@@ -172,9 +172,7 @@ public final class Smalloc implements NativeAllocator {
      */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         if (address == 0) {
             return alloc(newSize, byteAlignment);
         }

@@ -130,9 +130,7 @@ public final class SystemAllocator implements NativeAllocator {
      */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         if (unsatisfiable(newSize, byteAlignment)) {
             return 0;
         }

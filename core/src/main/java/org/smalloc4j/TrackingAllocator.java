@@ -214,9 +214,7 @@ public final class TrackingAllocator implements NativeAllocator {
     /** {@inheritDoc} The inner allocator's {@code realloc} does the work; this counts it once. */
     @Override
     public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
-        Checks.checkSize("oldSize", oldSize);
-        Checks.checkSize("newSize", newSize);
-        Checks.checkAlignment(byteAlignment);
+        Checks.checkRealloc(oldSize, byteAlignment, newSize);
         checkOpen();
         if (blocks != null) {
             return address == 0 ? allocRecording(REALLOC_OF_NULL, oldSize, newSize, byteAlignment)

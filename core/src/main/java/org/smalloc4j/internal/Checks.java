@@ -26,6 +26,13 @@ public final class Checks {
         checkAlignment(byteAlignment);
     }
 
+    /** Checks realloc's arguments: both sizes, then the alignment. */
+    public static void checkRealloc(long oldSize, long byteAlignment, long newSize) {
+        checkSize("oldSize", oldSize);
+        checkSize("newSize", newSize);
+        checkAlignment(byteAlignment);
+    }
+
     /** An address as C prints a pointer: {@code 0x7f3a…}. */
     public static String hex(long address) {
         return "0x" + Long.toHexString(address);
