@@ -79,8 +79,9 @@ import org.smalloc4j.internal.TraceWriter;
  * Segments handed out before keep the inner allocator's scope, so they stay usable (the blocks stay
  * allocated in the inner allocator). The figures, {@link #leakReport()} and {@link #liveBlocks()}
  * still answer, frozen at close. Blocks of an arena of this tracker that closes after the tracker go
- * straight back to the inner allocator, uncounted. An arena of a tracker is not known to the inner
- * allocator: close it before closing a closable inner heap. The trackers that {@link Allocators}
+ * straight back to the inner allocator, uncounted. An arena of a tracker holds an arena of the inner
+ * allocator, so a closable inner heap closed first stays mapped until the tracker's arena closes. The
+ * trackers that {@link Allocators}
  * makes are process-wide: their {@code close()} does nothing, and their trace is closed when the JVM
  * exits.
  */
