@@ -35,9 +35,6 @@ import picocli.CommandLine.Spec;
         description = {
             "Benchmarks allocators on workloads, single- and multi-threaded.",
             "",
-            "Workloads: pairs = alloc + write a byte + free, one pair per op, one size per row;"
-                    + " mixed = alloc/free/realloc over a window of live blocks per thread, sizes mostly"
-                    + " small and rarely large, every block written and checked before it is freed.",
             "ns/op is per thread (the median of the rounds); spread = (slowest - fastest round) / median;"
                     + " ratio = ns/op / smalloc's ns/op in the same group (or the fastest's without smalloc).",
             ""})
@@ -55,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     private List<Integer> threads;
 
     @Option(names = {"-w", "--workloads"}, split = ",", paramLabel = "NAME", defaultValue = "pairs,mixed",
-            description = "Workloads: pairs, mixed (default: ${DEFAULT-VALUE}).")
+            description = "Workloads, listed below (default: ${DEFAULT-VALUE}).")
     private List<String> workloads;
 
     @Option(names = "--sizes", split = ",", paramLabel = "BYTES", defaultValue = "16,256,4096,65536",
@@ -86,6 +83,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "Seed of the workloads' random plans, the same for every allocator (default: ${DEFAULT-VALUE}).")
     private long seed;
 
+    /** Lists every workload with its one-line description at the end of {@code bench --help}. */
+    static void listWorkloadsInHelp(CommandLine bench) {
+        List<String> footer = new ArrayList<>();
+        footer.add("");
+        footer.add("Workloads (one op = one allocation or free unless said otherwise):");
+        footer.addAll(Workloads.helpLines());
+        bench.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -110,6 +116,9 @@ final class BenchCommand implements Callable<Integer> {
         try {
             for (Workload workload : chosenWorkloads) {
                 for (int threadCount : threads) {
+                    if (threadCount > workload.maxThreads()) {
+                        continue; // a single-threaded workload: its one row is enough
+                    }
                     List<Measurement> group = new ArrayList<>();
                     for (NativeAllocator allocator : chosenAllocators.values()) {
                         group.add(CaseRunner.measure(workload, allocator, threadCount, settings));
