@@ -19,6 +19,9 @@ public final class Workloads {
         register(AllocateWriteWorkload::new);
         register(AllocDeallocWriteWorkload::new);
         register(AllocDeallocReallocWriteWorkload::new);
+        register(HotspotWorkload::new);
+        register(FreeHotspotWorkload::new);
+        register(XmallocWorkload::new);
     }
 
     /** Every workload name: pairs and mixed (the default run) first, then the others. */
