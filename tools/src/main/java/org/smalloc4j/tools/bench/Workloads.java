@@ -22,6 +22,9 @@ public final class Workloads {
         register(HotspotWorkload::new);
         register(FreeHotspotWorkload::new);
         register(XmallocWorkload::new);
+        register(LarsonWorkload::new);
+        register(CacheScratchWorkload::new);
+        register(CacheThrashWorkload::new);
     }
 
     /** Every workload name: pairs and mixed (the default run) first, then the others. */
