@@ -25,6 +25,9 @@ public final class Workloads {
         register(LarsonWorkload::new);
         register(CacheScratchWorkload::new);
         register(CacheThrashWorkload::new);
+        register(GlibcSimpleWorkload::new);
+        register(GlibcThreadWorkload::new);
+        register(MstressWorkload::new);
     }
 
     /** Every workload name: pairs and mixed (the default run) first, then the others. */
