@@ -88,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> footer = new ArrayList<>();
         footer.add("");
         footer.add("Workloads (one op = one allocation or free unless said otherwise):");
-        footer.addAll(Workloads.helpLines());
+        Workloads.helpLines().forEach(line -> footer.add(line.replace("%", "%%"))); // picocli formats footers
         bench.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
     }
 

@@ -4,8 +4,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * A bounded multi-producer, multi-consumer queue of block addresses that never waits and allocates
- * nothing on the Java heap: how workloads pass blocks between threads.
+ * A bounded multi-producer, multi-consumer queue of blocks (an address and its tag) that never
+ * waits and allocates nothing on the Java heap: how workloads pass blocks between threads. The tag
+ * travels with the block, so that the thread that frees it checks it against what its producer
+ * wrote.
  *
  * <p>Each cell holds a sequence number beside its value (Vyukov's bounded queue): a producer may
  * fill cell {@code i} when its sequence equals the tail position, a consumer may empty it when the
@@ -16,7 +18,8 @@ final class AddressQueue {
 
     private final int mask;
     private final AtomicLongArray sequence;
-    private final long[] value;                 // published by the release store of its sequence
+    private final long[] address;               // published by the release store of its sequence
+    private final long[] tag;                   // likewise
     private final AtomicLong tail = new AtomicLong();
     private final AtomicLong head = new AtomicLong();
 
@@ -27,21 +30,23 @@ final class AddressQueue {
         }
         this.mask = capacity - 1;
         this.sequence = new AtomicLongArray(capacity);
-        this.value = new long[capacity];
+        this.address = new long[capacity];
+        this.tag = new long[capacity];
         for (int i = 0; i < capacity; i++) {
             sequence.set(i, i);
         }
     }
 
-    /** Adds an address (not 0); false when the queue is full. */
-    boolean offer(long address) {
+    /** Adds a block (address not 0); false when the queue is full. */
+    boolean offer(long blockAddress, long blockTag) {
         while (true) {
             final long position = tail.get();
             final int cell = (int) position & mask;
             final long cellSequence = sequence.getAcquire(cell);
             if (cellSequence == position) {
                 if (tail.compareAndSet(position, position + 1)) {
-                    value[cell] = address;
+                    address[cell] = blockAddress;
+                    tag[cell] = blockTag;
                     sequence.setRelease(cell, position + 1);
                     return true;
                 }
@@ -52,20 +57,25 @@ final class AddressQueue {
         }
     }
 
-    /** Removes the oldest address; 0 when the queue is empty. */
-    long poll() {
+    /**
+     * Removes the oldest block: its address into {@code into[0]}, its tag into {@code into[1]}.
+     *
+     * @return false when the queue is empty
+     */
+    boolean poll(long[] into) {
         while (true) {
             final long position = head.get();
             final int cell = (int) position & mask;
             final long cellSequence = sequence.getAcquire(cell);
             if (cellSequence == position + 1) {
                 if (head.compareAndSet(position, position + 1)) {
-                    long address = value[cell];
+                    into[0] = address[cell];
+                    into[1] = tag[cell];
                     sequence.setRelease(cell, position + mask + 1);
-                    return address;
+                    return true;
                 }
             } else if (cellSequence < position + 1) {
-                return 0; // not yet filled: empty
+                return false; // not yet filled: empty
             }
         }
     }

@@ -8,8 +8,8 @@ import org.smalloc4j.NativeAllocator;
  * Base of the producer/consumer workloads ({@code xmalloc}, {@code free-hotspot}): producer threads
  * allocate blocks and put them in one shared bounded queue ({@link AddressQueue}); consumer threads
  * take them out and free them, so blocks are freed by a thread other than the one that allocated
- * them. Every block is stamped by its producer and checked (from its own content) by whoever frees
- * it.
+ * them. Every block is stamped by its producer, and its tag travels with it through the queue, so
+ * whoever frees it checks it against the producer's stamp.
  *
  * <p>No thread ever waits, so every thread always finishes its operations: a producer that finds
  * the queue full frees the oldest block itself; a consumer that finds it empty allocates a block and
@@ -42,16 +42,12 @@ abstract class HandoffWorkload implements Workload {
 
             @Override
             public void finish() {
-                for (long block = queue.poll(); block != 0; block = queue.poll()) {
-                    free(allocator, block, "left in the queue");
+                long[] taken = new long[2];
+                while (queue.poll(taken)) {
+                    Blocks.checkAndFree(HandoffWorkload.this, allocator, taken[0], taken[1], "left in the queue");
                 }
             }
         };
-    }
-
-    private void free(NativeAllocator allocator, long block, String when) {
-        long tag = Blocks.checkStamped(this, allocator, block, when);
-        allocator.dealloc(block, Blocks.sizeOf(tag), Blocks.BYTE_ALIGNMENT);
     }
 
     private final class Worker implements Workload.Worker {
@@ -62,6 +58,8 @@ abstract class HandoffWorkload implements Workload {
         private int step;
         private long serial;
         private long pending;      // allocated, not yet queued (the queue was full)
+        private long pendingTag;
+        private final long[] taken = new long[2];  // a block polled from the queue: address, tag
 
         Worker(NativeAllocator allocator, AddressQueue queue, boolean producer, long seed) {
             this.allocator = allocator;
@@ -79,43 +77,41 @@ abstract class HandoffWorkload implements Workload {
             long done = 0;
             while (done < ops) {
                 if (pending != 0) {
-                    if (queue.offer(pending)) {
+                    if (queue.offer(pending, pendingTag)) {
                         pending = 0;
-                    } else {
-                        long oldest = queue.poll(); // full: free the oldest block here
-                        if (oldest != 0) {
-                            free(allocator, oldest, "before free");
-                            done++;
-                        }
+                    } else if (queue.poll(taken)) { // full: free the oldest block here
+                        Blocks.checkAndFree(HandoffWorkload.this, allocator, taken[0], taken[1], "before free");
+                        done++;
                     }
                 } else if (producer) {
-                    pending = allocate();
+                    allocate();
                     done++;
                 } else {
-                    long block = queue.poll();
-                    if (block != 0) {
-                        free(allocator, block, "before free");
+                    if (queue.poll(taken)) {
+                        Blocks.checkAndFree(HandoffWorkload.this, allocator, taken[0], taken[1], "before free");
                     } else {
-                        pending = allocate(); // empty: produce one instead of waiting
+                        allocate(); // empty: produce one instead of waiting
                     }
                     done++;
                 }
             }
         }
 
-        private long allocate() {
+        /** Allocates and stamps the plan's next block into {@code pending}. */
+        private void allocate() {
             final int s = step;
             step = (s + 1) & (PLAN_LENGTH - 1);
             final long blockTag = Blocks.tag(serial++, planSize[s]);
             final long block = Blocks.allocate(HandoffWorkload.this, allocator, blockTag);
             Blocks.stamp(block, blockTag);
-            return block;
+            pending = block;
+            pendingTag = blockTag;
         }
 
         @Override
         public void finish() {
             if (pending != 0) {
-                free(allocator, pending, "at the end");
+                Blocks.checkAndFree(HandoffWorkload.this, allocator, pending, pendingTag, "at the end");
                 pending = 0;
             }
         }

@@ -36,7 +36,7 @@ public final class MstressWorkload implements Workload {
 
     @Override
     public String description() {
-        return "random alloc/free over 512 slots, 1 in 10 steps a transfer, 1% up to 1 MiB";
+        return "random alloc/free in 512 slots, 10% transfers, 1% large (to 1 MiB)";
     }
 
     @Override
