@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code smalloc4j bench}: runs workloads on allocators with 1 and more threads and prints ns/op and
  * the ratio to smalloc, one table row per (workload, size, threads, allocator). The default run
- * takes about 25 seconds. Every allocator sees the same operations (the same seed); allocators are
- * compared within one run, never across runs.
+ * takes about 25 seconds (pairs and mixed); {@code --workloads} picks others, listed with one line
+ * each at the end of {@code --help} ({@link Workloads#helpLines()}). Every allocator sees the same
+ * operations (the same seed); allocators are compared within one run, never across runs.
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
