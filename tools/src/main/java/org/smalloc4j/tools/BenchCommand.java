@@ -27,17 +27,15 @@ import picocli.CommandLine.Spec;
 /**
  * {@code smalloc4j bench}: runs workloads on allocators with 1 and more threads and prints ns/op and
  * the ratio to smalloc, one table row per (workload, size, threads, allocator). The default run
- * takes about 25 seconds. Every allocator sees the same operations (the same seed); allocators are
- * compared within one run, never across runs.
+ * takes about 25 seconds (pairs and mixed); {@code --workloads} picks others, listed with one line
+ * each at the end of {@code --help} ({@link Workloads#helpLines()}). Every allocator sees the same
+ * operations (the same seed); allocators are compared within one run, never across runs.
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = {
             "Benchmarks allocators on workloads, single- and multi-threaded.",
             "",
-            "Workloads: pairs = alloc + write a byte + free, one pair per op, one size per row;"
-                    + " mixed = alloc/free/realloc over a window of live blocks per thread, sizes mostly"
-                    + " small and rarely large, every block written and checked before it is freed.",
             "ns/op is per thread (the median of the rounds); spread = (slowest - fastest round) / median;"
                     + " ratio = ns/op / smalloc's ns/op in the same group (or the fastest's without smalloc).",
             ""})
@@ -55,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
     private List<Integer> threads;
 
     @Option(names = {"-w", "--workloads"}, split = ",", paramLabel = "NAME", defaultValue = "pairs,mixed",
-            description = "Workloads: pairs, mixed (default: ${DEFAULT-VALUE}).")
+            description = "Workloads, listed below (default: ${DEFAULT-VALUE}).")
     private List<String> workloads;
 
     @Option(names = "--sizes", split = ",", paramLabel = "BYTES", defaultValue = "16,256,4096,65536",
@@ -86,6 +84,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "Seed of the workloads' random plans, the same for every allocator (default: ${DEFAULT-VALUE}).")
     private long seed;
 
+    /** Lists every workload with its one-line description at the end of {@code bench --help}. */
+    static void listWorkloadsInHelp(CommandLine bench) {
+        List<String> footer = new ArrayList<>();
+        footer.add("");
+        footer.add("Workloads (one op = one allocation or free unless said otherwise):");
+        Workloads.helpLines().forEach(line -> footer.add(line.replace("%", "%%"))); // picocli formats footers
+        bench.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -110,6 +117,9 @@ final class BenchCommand implements Callable<Integer> {
         try {
             for (Workload workload : chosenWorkloads) {
                 for (int threadCount : threads) {
+                    if (threadCount > workload.maxThreads()) {
+                        continue; // a single-threaded workload: its one row is enough
+                    }
                     List<Measurement> group = new ArrayList<>();
                     for (NativeAllocator allocator : chosenAllocators.values()) {
                         group.add(CaseRunner.measure(workload, allocator, threadCount, settings));

@@ -32,7 +32,9 @@ public final class Smalloc4j implements Callable<Integer> {
 
     /** The command line, ready to execute: for {@link #main} and tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Smalloc4j());
+        CommandLine commandLine = new CommandLine(new Smalloc4j());
+        BenchCommand.listWorkloadsInHelp(commandLine.getSubcommands().get("bench"));
+        return commandLine;
     }
 
     /** No subcommand: print the usage and fail, as for any other missing argument. */

@@ -41,6 +41,26 @@ class Smalloc4jTest {
     }
 
     @Test
+    void benchHelpListsEveryWorkloadOnOneLine() {
+        assertEquals(0, execute("bench", "--help"));
+        String help = out.toString();
+        for (String name : org.smalloc4j.tools.bench.Workloads.NAMES) {
+            long lines = help.lines().filter(line -> line.matches("  " + java.util.regex.Pattern.quote(name) + " +\\S.*")).count();
+            assertEquals(1, lines, name + " should have one line in\n" + help);
+        }
+        assertTrue(help.lines().allMatch(line -> line.length() <= 80), "a line wraps in\n" + help);
+    }
+
+    @Test
+    void singleThreadedWorkloadsSkipLargerThreadCounts() {
+        assertEquals(0, execute("bench", "--workloads", "glibc-simple,larson", "--ops", "1000", "--warmup", "1ms",
+                "--rounds", "1", "--threads", "1,2"), err.toString());
+        String table = out.toString();
+        assertEquals(2, table.lines().filter(line -> line.startsWith("glibc-simple ")).count(), table);
+        assertEquals(4, table.lines().filter(line -> line.startsWith("larson ")).count(), table);
+    }
+
+    @Test
     void unknownNamesAreRejectedListingTheKnownOnes() {
         assertEquals(2, execute("bench", "--allocators", "smalloc,tcmalloc"));
         assertTrue(err.toString().contains("unknown allocator 'tcmalloc'; known: smalloc, system"), err.toString());

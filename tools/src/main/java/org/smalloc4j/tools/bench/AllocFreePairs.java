@@ -28,6 +28,11 @@ public final class AllocFreePairs implements Workload {
     }
 
     @Override
+    public String description() {
+        return "alloc, write a byte, free; one size per row (--sizes); op = the pair";
+    }
+
+    @Override
     public String sizeLabel() {
         return Long.toString(byteSize);
     }

@@ -32,6 +32,7 @@ public final class CaseRunner {
     private final Phaser phaser;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile long deadline;              // end of the current warm-up or round (nanoTime)
+    private Workload.Case sharedCase;            // written before the threads start
 
     private CaseRunner(Workload workload, NativeAllocator allocator, int threads, BenchSettings settings) {
         this.workload = workload;
@@ -63,6 +64,7 @@ public final class CaseRunner {
     }
 
     private Measurement run() {
+        sharedCase = workload.newCase(allocator, threads);
         List<Thread> crew = new ArrayList<>(threads);
         for (int index = 0; index < threads; index++) {
             final int threadIndex = index;
@@ -72,6 +74,11 @@ public final class CaseRunner {
         }
         for (Thread thread : crew) {
             joinUninterruptibly(thread);
+        }
+        try {
+            sharedCase.finish(); // every worker is done: what the case still holds is freed here
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
         }
         Throwable first = failure.get();
         if (first instanceof BenchFailure benchFailure) {
@@ -94,7 +101,7 @@ public final class CaseRunner {
     private void runThread(int index) {
         Workload.Worker worker = null;
         try {
-            worker = workload.newWorker(allocator, settings.threadSeed(index));
+            worker = sharedCase.newWorker(index, settings.threadSeed(index));
             phaser.arriveAndAwaitAdvance(); // warm-up
             runUntil(worker, deadline);
             for (int round = 0; round < settings.rounds(); round++) {
@@ -102,6 +109,7 @@ public final class CaseRunner {
                 if (failure.get() != null) {
                     return; // another thread failed: its failure is the one reported
                 }
+                long untimedBefore = worker.untimedNanos();
                 long start = System.nanoTime();
                 long ops;
                 if (settings.fixedOps()) {
@@ -110,7 +118,8 @@ public final class CaseRunner {
                 } else {
                     ops = runUntil(worker, deadline);
                 }
-                nsPerOp[round][index] = (double) (System.nanoTime() - start) / ops;
+                long elapsed = System.nanoTime() - start - (worker.untimedNanos() - untimedBefore);
+                nsPerOp[round][index] = (double) Math.max(elapsed, 1) / ops;
             }
             phaser.arriveAndAwaitAdvance(); // every thread is done timing before any frees its blocks
         } catch (Throwable t) {

@@ -2,7 +2,10 @@ package org.smalloc4j.tools.bench;
 
 import java.lang.foreign.MemorySegment;
 
+import java.lang.invoke.VarHandle;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -12,6 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 final class Memory {
 
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /** An aligned long at an address, for stores the JIT must not merge away. */
+    private static final VarHandle ALIGNED_LONG = JAVA_LONG.varHandle();
 
     private Memory() {
     }
@@ -26,5 +32,10 @@ final class Memory {
 
     static void putLong(long address, long value) {
         EVERYTHING.set(JAVA_LONG_UNALIGNED, address, value);
+    }
+
+    /** Stores a long at an 8-byte aligned address; every such store happens (none is merged with the next). */
+    static void putLongOpaque(long address, long value) {
+        ALIGNED_LONG.setOpaque(EVERYTHING, address, value);
     }
 }

@@ -55,6 +55,11 @@ public final class MixedWorkload implements Workload {
     }
 
     @Override
+    public String description() {
+        return "alloc/free/realloc over --slots live blocks, smalloc's size mix";
+    }
+
+    @Override
     public String sizeLabel() {
         return MIN_SIZE + "-" + LARGE_MAX / 1024 + "K";
     }

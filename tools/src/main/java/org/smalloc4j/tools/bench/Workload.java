@@ -18,13 +18,49 @@ public interface Workload {
     /** What the table's size column shows: the block size in bytes, or a short description of a mix. */
     String sizeLabel();
 
+    /** One line for {@code --help}: what a thread does and what one operation is. */
+    String description();
+
+    /** The most threads this workload runs with; larger thread counts are skipped. */
+    default int maxThreads() {
+        return Integer.MAX_VALUE;
+    }
+
     /**
-     * A worker for one thread, made on the thread that will run it.
+     * A worker for one thread, made on the thread that will run it. Workloads whose threads share
+     * state (queues, hand-over cells) override {@link #newCase} instead.
      *
      * @param allocator the allocator under test
      * @param seed this thread's seed, derived from the run's seed and the thread's index
      */
-    Worker newWorker(NativeAllocator allocator, long seed);
+    default Worker newWorker(NativeAllocator allocator, long seed) {
+        throw new UnsupportedOperationException(name() + " makes its workers through newCase");
+    }
+
+    /**
+     * The state of one case (this workload on one allocator with {@code threads} threads), made
+     * once before any worker. By default the threads share nothing.
+     */
+    default Case newCase(NativeAllocator allocator, int threads) {
+        return (threadIndex, seed) -> newWorker(allocator, seed);
+    }
+
+    /** What the threads of one case share; made by {@link #newCase}. */
+    @FunctionalInterface
+    interface Case {
+
+        /** A worker for thread {@code threadIndex} (0 .. threads - 1), made on that thread. */
+        Worker newWorker(int threadIndex, long seed);
+
+        /**
+         * Checks and frees the blocks the case itself still holds (in queues, hand-over cells).
+         * Called once, after every worker's {@link Worker#finish}.
+         *
+         * @throws BenchFailure if a block lost its content
+         */
+        default void finish() {
+        }
+    }
 
     /** One thread's share of a workload. Used by the thread that made it, and by no other. */
     interface Worker {
@@ -43,5 +79,13 @@ public interface Workload {
          * @throws BenchFailure if a block lost its content
          */
         void finish();
+
+        /**
+         * Nanoseconds this worker spent so far on housekeeping that is not part of what it measures
+         * (freeing the blocks of an allocate-only workload); the runner leaves them out of the time.
+         */
+        default long untimedNanos() {
+            return 0;
+        }
     }
 }
