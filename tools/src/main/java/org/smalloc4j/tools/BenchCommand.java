@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
+        usageHelpWidth = 100,
         description = {
             "Benchmarks allocators on workloads, single- and multi-threaded.",
             "",
