@@ -16,8 +16,16 @@ import java.util.Optional;
  * {@code /proc/self/statm} and, for a Smalloc heap, the resident bytes of its own mapping from
  * {@code /proc/self/smaps}, which no other memory of the JVM disturbs.
  *
- * <p>Run as a program it prints a table for Smalloc, libc, jemalloc and mimalloc; the test tagged
- * {@code slow} in {@link ResidentMemoryTest} runs it through Maven:
+ * <p>Run as a program it prints a table for Smalloc, libc, jemalloc and mimalloc (or the allocators
+ * named as arguments), each in a JVM of its own after {@code ./mvnw -q -pl core test-compile}:
+ * <pre>
+ * for a in smalloc system jemalloc mimalloc; do
+ *   GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 /usr/lib/jvm/temurin-25-jdk-amd64/bin/java \
+ *     --enable-native-access=ALL-UNNAMED -cp core/target/classes:core/target/test-classes \
+ *     org.smalloc4j.ResidentMemory $a
+ * done
+ * </pre>
+ * The test tagged {@code slow} in {@link ResidentMemoryTest} measures all in one JVM through Maven:
  * {@code ./mvnw -q -pl core test -Dexcluded.groups= -Dgroups=slow -Dtest=ResidentMemoryTest}.
  */
 final class ResidentMemory {
@@ -51,11 +59,11 @@ final class ResidentMemory {
     static Measurement measure(NativeAllocator allocator, boolean readMappings) {
         Smalloc heap = readMappings && allocator instanceof Smalloc smalloc ? smalloc : null;
         long[] blocks = new long[BLOCKS];
-        // warm-up: the code below compiled and the JVM's own growth done before the baseline
-        cycle(allocator, blocks, BLOCKS);
-        cycle(allocator, blocks, BLOCKS);
+        // warm-up on Smalloc, which gives all back: the code below compiled and the JVM's own growth done
+        // before the baseline, and no memory that the measured allocator kept from a warm-up in it
+        cycle(Smalloc.global(), blocks, BLOCKS);
+        cycle(Smalloc.global(), blocks, BLOCKS);
         long baseline = processRss();
-        cycle(allocator, blocks, 0);
         for (int i = 0; i < BLOCKS; i++) {
             blocks[i] = allocator.alloc(BLOCK_BYTES, 16);
             if (blocks[i] == 0) {
@@ -185,13 +193,24 @@ final class ResidentMemory {
         return out.toString();
     }
 
-    /** Measures every allocator that loads, in this order, and prints the table. */
+    /**
+     * Measures the allocators named in {@code args} ({@link Allocators#named} names; all that load when
+     * none), in that order, in this JVM, and prints the table.
+     */
     public static void main(String[] args) {
         List<Measurement> rows = new ArrayList<>();
-        for (NativeAllocator allocator : allocators()) {
-            rows.add(measure(allocator));
+        if (args.length == 0) {
+            for (NativeAllocator allocator : allocators()) {
+                rows.add(measure(allocator));
+            }
+            rows.add(measure(Smalloc.global(), true));
         }
-        rows.add(measure(Smalloc.global(), true));
+        for (String name : args) {
+            rows.add(measure(Allocators.named(name)));
+            if (name.equals("smalloc")) {
+                rows.add(measure(Smalloc.global(), true));
+            }
+        }
         System.out.print(table(rows));
     }
 }
