@@ -40,7 +40,7 @@ final class ResidentMemory {
 
     /** Resident bytes at each step; {@code heapMapping*} are -1 when the allocator has no single mapping. */
     record Measurement(String allocator, long baseline, long peak, long half, long after,
-                       long heapMappingPeak, long heapMappingHalf, long heapMappingAfter) {
+                       long heapMappingBaseline, long heapMappingPeak, long heapMappingHalf, long heapMappingAfter) {
     }
 
     /**
@@ -64,6 +64,7 @@ final class ResidentMemory {
         cycle(Smalloc.global(), blocks, BLOCKS);
         cycle(Smalloc.global(), blocks, BLOCKS);
         long baseline = processRss();
+        long mappingBaseline = heap == null ? -1 : mappingRss(heap);
         for (int i = 0; i < BLOCKS; i++) {
             blocks[i] = allocator.alloc(BLOCK_BYTES, 16);
             if (blocks[i] == 0) {
@@ -84,7 +85,7 @@ final class ResidentMemory {
         }
         long after = processRss();
         long mappingAfter = heap == null ? -1 : mappingRss(heap);
-        return new Measurement(allocator.name(), baseline, peak, half, after, mappingPeak, mappingHalf, mappingAfter);
+        return new Measurement(allocator.name(), baseline, peak, half, after, mappingBaseline, mappingPeak, mappingHalf, mappingAfter);
     }
 
     /** Allocates and frees {@code count} blocks with every page touched. */
@@ -177,18 +178,23 @@ final class ResidentMemory {
         return bytes < 0 ? "-" : String.format("%.1f", bytes / (double) (1 << 20));
     }
 
+    private static String above(long bytes, long baseline) {
+        return bytes < 0 ? "-" : "+" + mib(bytes - baseline);
+    }
+
     /** The table: one row per allocator, MiB above the baseline (and the baseline itself). */
     static String table(List<Measurement> rows) {
         StringBuilder out = new StringBuilder();
         out.append(String.format("RSS, MiB: 1 GiB in 1 MiB blocks (every page touched); half = every other block freed "
                 + "(512 MiB live); process RSS above its baseline (statm); map-*: the Smalloc heap mapping's own Rss "
-                + "(smaps, a run of its own)%n"));
+                + "above its baseline (smaps, a run of its own)%n"));
         out.append(String.format("%-10s %9s %9s %9s %9s   %9s %9s %9s%n", "allocator", "baseline", "peak", "half", "after",
                 "map-peak", "map-half", "map-after"));
         for (Measurement m : rows) {
             out.append(String.format("%-10s %9s %9s %9s %9s   %9s %9s %9s%n", m.allocator(), mib(m.baseline()),
                     "+" + mib(m.peak() - m.baseline()), "+" + mib(m.half() - m.baseline()), "+" + mib(m.after() - m.baseline()),
-                    mib(m.heapMappingPeak()), mib(m.heapMappingHalf()), mib(m.heapMappingAfter())));
+                    above(m.heapMappingPeak(), m.heapMappingBaseline()), above(m.heapMappingHalf(), m.heapMappingBaseline()),
+                    above(m.heapMappingAfter(), m.heapMappingBaseline())));
         }
         return out.toString();
     }
