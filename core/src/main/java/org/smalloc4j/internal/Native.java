@@ -144,7 +144,8 @@ public final class Native {
             }
             munmap(address, byteSize); // a kernel without MAP_FIXED_NOREPLACE took it as a mere hint
         }
-        throw firstFailure;
+        throw new NativeException("mmap of " + byteSize + " bytes at any " + align + "-aligned address (after an mmap of "
+                + Math.addExact(byteSize, align) + " bytes to align in)", firstFailure.errno());
     }
 
     /** Reserves {@code byteSize} bytes (rounded up to pages), page aligned, zero on first touch. */
