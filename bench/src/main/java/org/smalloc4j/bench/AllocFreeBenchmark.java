@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
@@ -64,6 +65,11 @@ public class AllocFreeBenchmark {
     @Param({"16", "256", "4096", "65536"})
     public long size;
 
+    /**
+     * {@code smalloc} is the global heap; {@code smalloc-heap} and {@code smalloc-checked} are builder
+     * heaps (reached through their shared arena) without and with checked mode, so that the cost of
+     * checked mode shows as their ratio.
+     */
     @Param({"smalloc", "system"})
     public String allocator;
 
@@ -73,9 +79,16 @@ public class AllocFreeBenchmark {
     public void setUp() {
         heap = switch (allocator) {
             case "smalloc" -> Smalloc.global();
+            case "smalloc-heap" -> Smalloc.builder().name("smalloc-heap").build();
+            case "smalloc-checked" -> Smalloc.builder().name("smalloc-checked").checked(true).build();
             case "system" -> new SystemAllocator();
             default -> throw new IllegalArgumentException("unknown allocator '" + allocator + "'");
         };
+    }
+
+    @TearDown
+    public void tearDown() {
+        heap.close(); // unmaps a builder heap; does nothing for the process-wide ones
     }
 
     @Benchmark
