@@ -174,26 +174,25 @@ public final class TrackingAllocator implements NativeAllocator {
 
     @Override
     public long alloc(long byteSize, long byteAlignment) {
-        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        checkOpen();
-        if (countingOnly) {
-            long address = inner.alloc(byteSize, byteAlignment);
-            countAllocation(address, byteSize);
-            return address;
-        }
-        return blocks != null ? allocRecording(PLAIN, 0, byteSize, byteAlignment) : allocLimited(byteSize, byteAlignment, false);
+        return allocCounted(byteSize, byteAlignment, false);
     }
 
     @Override
     public long allocZeroed(long byteSize, long byteAlignment) {
+        return allocCounted(byteSize, byteAlignment, true);
+    }
+
+    private long allocCounted(long byteSize, long byteAlignment, boolean zeroed) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
         checkOpen();
         if (countingOnly) {
-            long address = inner.allocZeroed(byteSize, byteAlignment);
+            long address = zeroed ? inner.allocZeroed(byteSize, byteAlignment) : inner.alloc(byteSize, byteAlignment);
             countAllocation(address, byteSize);
             return address;
         }
-        return blocks != null ? allocRecording(ZEROED, 0, byteSize, byteAlignment) : allocLimited(byteSize, byteAlignment, true);
+        return blocks != null
+                ? allocRecording(zeroed ? ZEROED : PLAIN, 0, byteSize, byteAlignment)
+                : allocLimited(byteSize, byteAlignment, zeroed);
     }
 
     @Override
