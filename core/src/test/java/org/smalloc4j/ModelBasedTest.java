@@ -23,9 +23,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Seeded random sequences of alloc, allocZeroed, free and realloc checked against a model of the live
  * blocks: every live block aligned, disjoint from the others and keeping its content; allocZeroed
- * blocks zero; after all is freed, every size freed can be allocated again; a TrackingAllocator's
- * counters equal to the model's. A failing sequence is shrunk (its shortest failing prefix, then
- * operations removed while it still fails) and the message gives the seed and the shrunk sequence.
+ * blocks zero; every freed block reusable at once (an allocation of its size and alignment right after
+ * the free succeeds, disjoint from the live blocks, and on Smalloc returns the same address: LIFO
+ * reuse); after all is freed, every size freed can be allocated again; a TrackingAllocator's counters
+ * (calls, bytes, live, peak, histogram) equal to the model's after every step. A failing sequence is
+ * shrunk (its shortest failing prefix, then operations removed while it still fails) and the message
+ * gives the seed and the shrunk sequence.
  */
 class ModelBasedTest {
 
@@ -73,9 +76,7 @@ class ModelBasedTest {
         NativeAllocator allocator = factory.get();
         List<Block> live = new ArrayList<>();
         List<Block> freed = new ArrayList<>();
-        long allocations = 0;
-        long frees = 0;
-        long reallocs = 0;
+        Counts model = new Counts();
         int step = 0;
         try {
             for (; step < ops.size(); step++) {
@@ -88,7 +89,7 @@ class ModelBasedTest {
                         if (address == 0) {
                             return new Failure(step, "returned 0 for a small request");
                         }
-                        allocations++;
+                        model.allocated(op.byteSize());
                         Block block = new Block(address, op.byteSize(), op.byteAlignment(), step);
                         String wrong = placement(block, live);
                         if (wrong == null && zeroed) {
@@ -105,9 +106,15 @@ class ModelBasedTest {
                             continue;
                         }
                         Block block = live.remove(op.pick() % live.size());
+                        Smalloc heap = smallocUnder(allocator);
+                        long slotSize = heap == null ? 0 : heap.usableSize(block.address());
                         allocator.dealloc(block.address(), block.byteSize(), block.byteAlignment());
-                        frees++;
+                        model.freed(block.byteSize());
                         freed.add(block);
+                        String wrong = reuse(allocator, block, slotSize, live, model);
+                        if (wrong != null) {
+                            return new Failure(step, wrong);
+                        }
                     }
                     case REALLOC -> {
                         if (live.isEmpty()) {
@@ -120,7 +127,7 @@ class ModelBasedTest {
                         if (address == 0) {
                             return new Failure(step, "realloc returned 0 for a small request");
                         }
-                        reallocs++;
+                        model.reallocated(block.byteSize(), op.byteSize());
                         Block moved = new Block(address, op.byteSize(), block.byteAlignment(), block.patternSeed());
                         String wrong = placement(moved, live);
                         if (wrong == null) {
@@ -141,13 +148,9 @@ class ModelBasedTest {
                     }
                 }
                 if (allocator instanceof TrackingAllocator tracking) {
-                    long liveBytes = live.stream().mapToLong(Block::byteSize).sum();
-                    String counted = "allocations " + tracking.allocationCount() + " frees " + tracking.freeCount()
-                            + " reallocs " + tracking.reallocCount() + " live " + tracking.liveBytes();
-                    String modelled = "allocations " + allocations + " frees " + frees + " reallocs " + reallocs
-                            + " live " + liveBytes;
-                    if (!counted.equals(modelled)) {
-                        return new Failure(step, "tracking counters " + counted + ", model " + modelled);
+                    String counted = Counts.of(tracking);
+                    if (!counted.equals(model.toString())) {
+                        return new Failure(step, "tracking counters " + counted + ", model " + model);
                     }
                 }
             }
@@ -182,6 +185,90 @@ class ModelBasedTest {
     }
 
     record Failure(int step, String what) {
+    }
+
+    /**
+     * What a TrackingAllocator should have counted: every call the sequence made, its own reuse checks
+     * included. Rendered as text so that a difference shows every figure side by side.
+     */
+    private static final class Counts {
+        private long allocations;
+        private long frees;
+        private long reallocs;
+        private long allocatedBytes;
+        private long freedBytes;
+        private long peak;
+        private final long[] histogram = new long[TrackingAllocator.SIZE_CLASSES];
+
+        void allocated(long byteSize) {
+            allocations++;
+            handedOut(byteSize);
+        }
+
+        void freed(long byteSize) {
+            frees++;
+            freedBytes += byteSize;
+        }
+
+        void reallocated(long oldSize, long newSize) {
+            reallocs++;
+            freedBytes += oldSize;
+            handedOut(newSize);
+        }
+
+        private void handedOut(long byteSize) {
+            allocatedBytes += byteSize;
+            histogram[TrackingAllocator.sizeClass(byteSize)]++;
+            peak = Math.max(peak, allocatedBytes - freedBytes);
+        }
+
+        @Override
+        public String toString() {
+            return format(allocations, frees, reallocs, allocatedBytes, freedBytes, allocatedBytes - freedBytes, peak,
+                    histogram);
+        }
+
+        static String of(TrackingAllocator tracking) {
+            return format(tracking.allocationCount(), tracking.freeCount(), tracking.reallocCount(),
+                    tracking.allocatedBytes(), tracking.freedBytes(), tracking.liveBytes(), tracking.peakBytes(),
+                    tracking.histogram());
+        }
+
+        private static String format(long allocations, long frees, long reallocs, long allocatedBytes, long freedBytes,
+                                     long live, long peak, long[] histogram) {
+            return "allocations " + allocations + " frees " + frees + " reallocs " + reallocs + " allocated "
+                    + allocatedBytes + " B freed " + freedBytes + " B live " + live + " B peak " + peak
+                    + " B histogram " + java.util.Arrays.toString(histogram);
+        }
+    }
+
+    /** The Smalloc heap that {@code allocator} is or directly wraps, else null. */
+    private static Smalloc smallocUnder(NativeAllocator allocator) {
+        NativeAllocator inner = allocator instanceof TrackingAllocator tracking ? tracking.inner() : allocator;
+        return inner instanceof Smalloc smalloc ? smalloc : null;
+    }
+
+    /**
+     * Right after {@code block} was freed: an allocation of its size and alignment succeeds and lies apart
+     * from the live blocks; on a Smalloc heap it is the same address, as LIFO reuse promises, when the
+     * freed slot ({@code slotSize} bytes) is of the class this request picks (a realloc'd grower may sit
+     * in a larger one); then it is freed again.
+     */
+    private static String reuse(NativeAllocator allocator, Block block, long slotSize, List<Block> live, Counts model) {
+        long again = allocator.alloc(block.byteSize(), block.byteAlignment());
+        if (again == 0) {
+            return "a just-freed " + block.byteSize() + "-byte block cannot be allocated again";
+        }
+        model.allocated(block.byteSize());
+        String wrong = placement(new Block(again, block.byteSize(), block.byteAlignment(), -1), live);
+        long classSlot = Math.max(4, Long.highestOneBit(Math.max(1, Math.max(block.byteSize(), block.byteAlignment()) - 1)) << 1);
+        if (wrong == null && slotSize == classSlot && again != block.address()) {
+            wrong = String.format("freed 0x%x, but the next allocation of its class returned 0x%x (not LIFO)",
+                    block.address(), again);
+        }
+        allocator.dealloc(again, block.byteSize(), block.byteAlignment());
+        model.freed(block.byteSize());
+        return wrong;
     }
 
     /** Aligned, and not overlapping any other live block (zero-size blocks only need alignment). */
