@@ -33,8 +33,10 @@ import org.smalloc4j.internal.SlabHeap;
  * ({@link IllegalStateException} naming slab and slot). In {@linkplain Builder#checked checked mode},
  * double frees, stale pointers and never-handed-out slots are caught too.
  *
- * <p><b>Costs.</b> An allocation or free is a few loads and one compare-and-set; nothing is allocated
- * on the Java heap by the raw layer. Internal waste is up to half a slot (power-of-two classes).
+ * <p><b>Costs.</b> An allocation or free is a few loads and one compare-and-set on a slab's list; when
+ * the thread's cache of freed slots can serve it ({@link Builder#threadCaches}, on by default), a few
+ * plain loads and stores. Nothing is allocated on the Java heap by the raw layer (a thread's cache is
+ * made on its first free). Internal waste is up to half a slot (power-of-two classes).
  * Freed slots of at least {@link Builder#releaseThreshold} bytes (1 MiB by default) give their pages
  * back to the OS, at the cost of an {@code madvise} call per free and page faults on reuse.
  *
@@ -104,17 +106,19 @@ public final class Smalloc implements NativeAllocator {
         this.base = reserved;
         this.lifetime = global ? null : Arena.ofShared();
         this.heap = new SlabHeap(name, base, slotBits, maxClass, slabBits, releaseClass, b.checked,
-                metadataAddress, lifetime);
+                metadataAddress, lifetime, b.threadCaches);
     }
 
     private static final class GlobalHolder {
-        static final Smalloc HEAP = new Smalloc(
-                new Builder().checked(Boolean.getBoolean("smalloc4j.checked")), "smalloc", true);
+        static final Smalloc HEAP = new Smalloc(new Builder()
+                .checked(Boolean.getBoolean("smalloc4j.checked"))
+                .threadCaches(!"false".equals(System.getProperty("smalloc4j.threadCaches"))), "smalloc", true);
     }
 
     /**
      * The process-wide heap, reserved on first use with the default settings (largest slot 2 GiB).
-     * It is checked when the system property {@code smalloc4j.checked} is {@code true}. Its
+     * It is checked when the system property {@code smalloc4j.checked} is {@code true}, and has no
+     * thread caches when {@code smalloc4j.threadCaches} is {@code false}. Its
      * {@link #close()} does nothing; its segments have the global scope.
      */
     public static Smalloc global() {
@@ -258,8 +262,9 @@ public final class Smalloc implements NativeAllocator {
     }
 
     /**
-     * A snapshot per size class and slab: slots in use, slots ever touched, bytes resident. Walks every
-     * free list: it costs time in proportion to the free slots that were ever used, so keep it off hot paths.
+     * A snapshot per size class and slab: slots in use, slots ever touched, bytes resident. Slots in
+     * thread caches count as free. Walks every free list: it costs time in proportion to the free slots
+     * that were ever used, so keep it off hot paths.
      *
      * @throws IllegalStateException if the heap is closed
      */
@@ -269,8 +274,9 @@ public final class Smalloc implements NativeAllocator {
         for (int sc = AddressLayout.MIN_CLASS; sc <= heap.maxClass(); sc++) {
             List<SmallocStats.Slab> slabs = new ArrayList<>(heap.slabs());
             long inUse = 0, touched = 0, resident = 0;
+            int[] cached = heap.cachedSlots(sc);
             for (int slab = 0; slab < heap.slabs(); slab++) {
-                SlabHeap.SlabCounts counts = heap.count(slab, sc);
+                SlabHeap.SlabCounts counts = heap.count(slab, sc, cached[slab]);
                 slabs.add(new SmallocStats.Slab(slab, counts.slotsInUse(), counts.slotsTouched(), counts.bytesResident()));
                 inUse += counts.slotsInUse();
                 touched += counts.slotsTouched();
@@ -320,6 +326,11 @@ public final class Smalloc implements NativeAllocator {
     /** Does this heap catch double and invalid frees? */
     public boolean checked() {
         return heap.checked();
+    }
+
+    /** Does this heap keep freed slots of small classes in per-thread caches? */
+    public boolean threadCaches() {
+        return heap.threadCaches();
     }
 
     /** Freed slots of at least this many bytes give their pages back to the OS. */
@@ -409,6 +420,7 @@ public final class Smalloc implements NativeAllocator {
         private long largestSlot = DEFAULT_LARGEST_SLOT;
         private boolean checked;
         private long releaseThreshold = DEFAULT_RELEASE_THRESHOLD;
+        private boolean threadCaches = true;
         private String name;
 
         private Builder() {
@@ -465,6 +477,19 @@ public final class Smalloc implements NativeAllocator {
             return this;
         }
 
+        /**
+         * Keep freed slots of small classes in per-thread caches (default true): a thread that frees and
+         * allocates again in the same class then uses no atomic instruction. Each thread keeps at most
+         * 128 KiB (and 64 slots) of each class up to 128 KiB and below the
+         * {@linkplain #releaseThreshold page-release} size, about 1 MiB in all; those slots are free
+         * for that thread only (and for the next thread of its cache index once it has ended). Without
+         * caches, every freed slot is on its slab's list at once, for any thread to take.
+         */
+        public Builder threadCaches(boolean threadCaches) {
+            this.threadCaches = threadCaches;
+            return this;
+        }
+
         /** The heap's name in messages and reports (default "smalloc-N"). */
         public Builder name(String name) {
             if (name == null || name.isBlank()) {
@@ -491,7 +516,7 @@ public final class Smalloc implements NativeAllocator {
         @Override
         public String toString() {
             return "slabsPerClass " + slabsPerClass + ", slabBytes " + slabBytes + ", largestSlot " + largestSlot
-                    + ", checked " + checked + ", releaseThreshold " + releaseThreshold;
+                    + ", checked " + checked + ", releaseThreshold " + releaseThreshold + ", threadCaches " + threadCaches;
         }
     }
 }

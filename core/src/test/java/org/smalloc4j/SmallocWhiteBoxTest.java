@@ -33,8 +33,9 @@ class SmallocWhiteBoxTest {
     private static final long LARGEST_SLOT = 1 << 12;
 
     private static Smalloc smallHeap(int slabsPerClass) {
+        // these tests look at the slab lists: thread caches would keep freed slots off them
         return Smalloc.builder().slabsPerClass(slabsPerClass).slabBytes(SLAB_BYTES).largestSlot(LARGEST_SLOT)
-                .name("whitebox").build();
+                .threadCaches(false).name("whitebox").build();
     }
 
     private static long addressOf(SlabHeap heap, int slab, int sizeClass, int slot) {

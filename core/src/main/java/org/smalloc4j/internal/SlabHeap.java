@@ -11,13 +11,15 @@ import java.util.Objects;
 /**
  * The smalloc algorithm over one reserved range: per-slab intrusive free lists changed only by
  * compare-and-set, lazy slot initialisation, threads spread over slabs, failover to another slab,
- * overflow to the next class. Addresses here are offsets from the heap's base; {@code Smalloc}
+ * overflow to the next class; in front of the lists, optional per-thread caches of freed small slots
+ * ({@link ThreadCache}). Addresses here are offsets from the heap's base; {@code Smalloc}
  * checks arguments and turns offsets into addresses.
  *
  * <p>Invariants (asserted where they are relied on):
  * <ol>
  * <li>A slot is in exactly one state: handed out, free and touched (on its slab's list, holding a
- *     link), or never touched (at or after the list's untouched end entry).</li>
+ *     link; or in one thread cache, holding nothing), or never touched (at or after the list's
+ *     untouched end entry).</li>
  * <li>Every slot below a slab's first never-touched slot has been handed out at least once.</li>
  * <li>A never-touched slot's memory is zero; so is every byte of a freed slot of a released class.</li>
  * <li>A head word changes only by compare-and-set; every push adds one to its counter.</li>
@@ -42,6 +44,10 @@ public final class SlabHeap extends HeapMetadata {
     /** A grower gets a slot this many classes above what it needs (4x headroom). */
     static final int GROWER_HEADROOM = 2;
     private static final int PAGE_CLASS = 12;
+
+    /** A thread cache keeps at most this many bytes of one class ({@link ThreadCache#STRIDE} slots at most). */
+    public static final long CACHE_BYTES_PER_CLASS = 128 << 10;
+    private static final VarHandle CACHE_TABLE = java.lang.invoke.MethodHandles.arrayElementVarHandle(ThreadCache[].class);
 
     /** Threads map to slab hints by thread id modulo this; a power of two. */
     private static final int HINTS = 256;
@@ -83,15 +89,24 @@ public final class SlabHeap extends HeapMetadata {
     private final long metaStart;
     private final MemorySegment slotsScoped;
     private final MemorySegment metaScoped;
+    /*
+     * Thread caches (see ThreadCache): the table, indexed like SLAB_HINTS, and the classes below
+     * cacheLimitClass that use it (0 when the heap has no caches). cacheCapacity[sc] slots of class sc
+     * at most, CACHE_BYTES_PER_CLASS worth, so that a thread keeps little memory to itself.
+     */
+    private final ThreadCache[] caches;
+    private final int cacheLimitClass;
+    private final int[] cacheCapacity;
 
     /**
      * @param base the slot reservation, aligned to its size (see {@link AddressLayout})
      * @param metaStart the metadata reservation ({@link #metadataBytesFor}), zero-filled
      * @param releaseClass freed slots of this class and above give their pages back
      * @param lifetime the arena whose closing ends the heap, or null for a heap never unmapped
+     * @param threadCaches keep freed slots of small classes in per-thread caches
      */
     public SlabHeap(String name, long base, int slotBits, int maxClass, int slabBits, int releaseClass,
-                    boolean checked, long metaStart, Arena lifetime) {
+                    boolean checked, long metaStart, Arena lifetime, boolean threadCaches) {
         super(base, slotBits, maxClass, slabBits, releaseClass, checked);
         this.name = name;
         this.releaseClass = releaseClass;
@@ -102,6 +117,20 @@ public final class SlabHeap extends HeapMetadata {
         this.metaStart = metaStart;
         this.slotsScoped = global ? null : MemorySegment.ofAddress(base).reinterpret(byteSize(), lifetime, null);
         this.metaScoped = global ? null : MemorySegment.ofAddress(metaStart).reinterpret(metadataBytes(), lifetime, null);
+        this.cacheCapacity = new int[maxClass + 1];
+        int limit = 0;
+        while (threadCaches && limit <= maxClass && limit < releaseClass
+                && (limit < AddressLayout.MIN_CLASS || CACHE_BYTES_PER_CLASS >> limit > 0)) {
+            cacheCapacity[limit] = (int) Math.min(ThreadCache.STRIDE, CACHE_BYTES_PER_CLASS >> limit);
+            limit++;
+        }
+        this.cacheLimitClass = limit;
+        this.caches = limit > 0 ? new ThreadCache[HINTS] : null;
+    }
+
+    /** Does this heap keep freed slots in per-thread caches? */
+    public boolean threadCaches() {
+        return caches != null;
     }
 
     public boolean checked() {
@@ -302,11 +331,67 @@ public final class SlabHeap extends HeapMetadata {
      *         -1 if every class from {@code sizeClass} up is full
      */
     public long allocate(int sizeClass) {
-        final int hintIndex = (int) Thread.currentThread().threadId() & (HINTS - 1);
+        final long threadId = Thread.currentThread().threadId();
+        final int hintIndex = (int) threadId & (HINTS - 1);
+        if (sizeClass < cacheLimitClass) {
+            final ThreadCache cache = caches[hintIndex];
+            if (cache != null && (cache.ownerId == threadId || cache.takeOverFromDeadOwner(Thread.currentThread()))) {
+                final int count = cache.counts[sizeClass];
+                if (count > 0) {
+                    // the common case of a thread that frees what it allocates: no atomic instruction
+                    cache.counts[sizeClass] = count - 1;
+                    return handedOutFromCache(sizeClass, cache.slots[sizeClass * ThreadCache.STRIDE + count - 1]);
+                }
+            }
+        }
         final int hint = SLAB_HINTS[hintIndex] & slabMask;
         final long popped = pop(hint, sizeClass);
         // the common case, straight-line: this thread's slab had a free slot and no contention
         return popped >= 0 ? handedOut(hint, sizeClass, popped) : allocateElsewhere(hintIndex, hint, sizeClass);
+    }
+
+    private long handedOutFromCache(int sizeClass, long offset) {
+        if (checked) {
+            markHandedOut(slabOf(offset), sizeClass, slotNumberOf(offset, sizeClass), offset);
+        }
+        return offset; // a cached slot was used: not known zero
+    }
+
+    /**
+     * The cache this thread owns, creating it or taking it over from a dead owner; null if a live
+     * thread of the same index owns it (this thread then uses the lists directly).
+     */
+    private ThreadCache ownCache() {
+        final Thread thread = Thread.currentThread();
+        final long threadId = thread.threadId();
+        final int index = (int) threadId & (HINTS - 1);
+        ThreadCache cache = caches[index];
+        if (cache != null && cache.ownerId == threadId) {
+            return cache;
+        }
+        if (cache == null) {
+            ThreadCache fresh = new ThreadCache(thread, cacheLimitClass);
+            if (CACHE_TABLE.compareAndSet(caches, index, (ThreadCache) null, fresh)) {
+                return fresh;
+            }
+            cache = (ThreadCache) CACHE_TABLE.getVolatile(caches, index);
+        }
+        return cache.takeOverFromDeadOwner(thread) ? cache : null;
+    }
+
+    /** Keeps a freed slot in this thread's cache if it has room; false otherwise. */
+    private boolean cacheFreed(int sizeClass, long offset) {
+        final ThreadCache cache = ownCache();
+        if (cache == null) {
+            return false;
+        }
+        final int count = cache.counts[sizeClass];
+        if (count >= cacheCapacity[sizeClass]) {
+            return false;
+        }
+        cache.slots[sizeClass * ThreadCache.STRIDE + count] = offset;
+        cache.counts[sizeClass] = count + 1;
+        return true;
     }
 
     /** The slot {@code popped} from ({@code slab}, {@code sizeClass}), as {@link #allocate} returns it. */
@@ -326,6 +411,12 @@ public final class SlabHeap extends HeapMetadata {
      */
     private long allocateElsewhere(int hintIndex, int hint, int sizeClass) {
         for (int sc = sizeClass; sc <= maxClass(); sc++) {
+            if (sc > sizeClass && sc < cacheLimitClass) {
+                long cached = takeCached(sc); // overflowing: this thread's cached slots of a larger class
+                if (cached >= 0) {
+                    return handedOutFromCache(sc, cached);
+                }
+            }
             int slab = hint;
             long emptySlabs = 0; // bit s: slab s was found full (contention alone proves nothing)
             while (emptySlabs != allSlabs) {
@@ -343,6 +434,17 @@ public final class SlabHeap extends HeapMetadata {
             }
         }
         return -1;
+    }
+
+    /** A slot of {@code sizeClass} from this thread's own cache, or -1. */
+    private long takeCached(int sizeClass) {
+        final long threadId = Thread.currentThread().threadId();
+        final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
+        if (cache == null || cache.ownerId != threadId || cache.counts[sizeClass] == 0) {
+            return -1;
+        }
+        final int count = --cache.counts[sizeClass];
+        return cache.slots[sizeClass * ThreadCache.STRIDE + count];
     }
 
     private void markHandedOut(int slab, int sizeClass, int slot, long offset) {
@@ -403,6 +505,9 @@ public final class SlabHeap extends HeapMetadata {
                 throw notHandedOut(base() + offset); // lost a race with another free of it
             }
         }
+        if (sc < cacheLimitClass && cacheFreed(sc, offset)) {
+            return;
+        }
         if (sc >= releaseClass) {
             Native.releasePages(slice(offset, 1L << sc));
         }
@@ -431,10 +536,33 @@ public final class SlabHeap extends HeapMetadata {
     }
 
     /**
-     * Walks the list of ({@code slab}, {@code sizeClass}). Exact when no other thread allocates or
-     * frees meanwhile; costs time in proportion to the free touched slots.
+     * Slots of {@code sizeClass} in thread caches, per slab. Reads other threads' caches without
+     * synchronisation: exact when no other thread allocates or frees meanwhile, a moment's view otherwise.
      */
-    public SlabCounts count(int slab, int sizeClass) {
+    public int[] cachedSlots(int sizeClass) {
+        int[] perSlab = new int[slabs()];
+        if (sizeClass >= cacheLimitClass) {
+            return perSlab;
+        }
+        for (int index = 0; index < HINTS; index++) {
+            ThreadCache cache = (ThreadCache) CACHE_TABLE.getVolatile(caches, index);
+            if (cache == null) {
+                continue;
+            }
+            int count = Math.min(cache.counts[sizeClass], ThreadCache.STRIDE);
+            for (int k = 0; k < count; k++) {
+                perSlab[slabOf(cache.slots[sizeClass * ThreadCache.STRIDE + k])]++;
+            }
+        }
+        return perSlab;
+    }
+
+    /**
+     * Walks the list of ({@code slab}, {@code sizeClass}); {@code cached} of its slots are free in thread
+     * caches ({@link #cachedSlots}). Exact when no other thread allocates or frees meanwhile; costs time
+     * in proportion to the free touched slots.
+     */
+    public SlabCounts count(int slab, int sizeClass, int cached) {
         final int slotCount = slotsPerSlab(sizeClass);
         int entry = HeadWord.entry(headAcquire(headOffset(slab, sizeClass)));
         long freeTouched = 0;
@@ -449,14 +577,14 @@ public final class SlabHeap extends HeapMetadata {
             entry = next;
         }
         long touched = HeadWord.touched(entry) ? slotCount : HeadWord.slotNumber(entry);
-        long inUse = Math.max(0, touched - freeTouched);
+        long inUse = Math.max(0, touched - freeTouched - cached);
         long resident = touched == 0 ? 0
                 : Native.residentBytes(base() + offsetOf(slab, sizeClass, 0), touched << sizeClass);
         return new SlabCounts(inUse, touched, resident);
     }
 
     /**
-     * Walks every list and checks the invariants of the class comment: every link intact and in range,
+     * Walks every list and the thread caches and checks the invariants of the class comment: every link intact and in range,
      * no list longer than its slab (a cycle), and on a checked heap the handed-out bits agreeing with
      * the lists (a slot listed twice, or lost, shows as a difference). Meant for a heap no other thread
      * is using; costs time in proportion to the free slots ever used.
@@ -467,14 +595,15 @@ public final class SlabHeap extends HeapMetadata {
     public List<String> verify(int maxProblems) {
         List<String> problems = new ArrayList<>();
         for (int sc = AddressLayout.MIN_CLASS; sc <= maxClass() && problems.size() < maxProblems; sc++) {
+            int[] cached = cachedSlots(sc);
             for (int slab = 0; slab < slabs() && problems.size() < maxProblems; slab++) {
-                verifySlab(slab, sc, problems);
+                verifySlab(slab, sc, cached[slab], problems);
             }
         }
         return problems;
     }
 
-    private void verifySlab(int slab, int sizeClass, List<String> problems) {
+    private void verifySlab(int slab, int sizeClass, int cached, List<String> problems) {
         final int slotCount = slotsPerSlab(sizeClass);
         final String where = where(slab, sizeClass);
         int entry = HeadWord.entry(headAcquire(headOffset(slab, sizeClass)));
@@ -511,9 +640,9 @@ public final class SlabHeap extends HeapMetadata {
             for (int slot = 0; slot < frontier; slot++) {
                 marked += isHandedOut(slab, sizeClass, slot) ? 1 : 0;
             }
-            if (marked != frontier - freeTouched) {
-                problems.add(where + ": " + marked + " slots are marked handed out, but the list leaves "
-                        + (frontier - freeTouched) + " (a slot listed twice, or lost)");
+            if (marked != frontier - freeTouched - cached) {
+                problems.add(where + ": " + marked + " slots are marked handed out, but the list and the thread caches ("
+                        + cached + " slots) leave " + (frontier - freeTouched - cached) + " (a slot listed twice, or lost)");
             }
         }
     }

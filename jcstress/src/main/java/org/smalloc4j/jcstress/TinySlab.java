@@ -38,7 +38,7 @@ final class TinySlab {
         MemorySegment slots = arena.allocate(byteSize, byteSize); // aligned to its size, as the layout asks
         MemorySegment metadata = arena.allocate(metadataBytes, HeapMetadata.LINE_BYTES);
         heap = new SlabHeap("jcstress", slots.address(), SLOT_BITS, TWO_SLOTS, SLAB_BITS, RELEASE_CLASS,
-                false, metadata.address(), arena);
+                false, metadata.address(), arena, false);
     }
 
     /** One pop: a slot number (its {@link SlabHeap#FRESH} bit dropped), EMPTY or CONTENDED. */

@@ -1,0 +1,69 @@
+package org.smalloc4j.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Freed slots one thread keeps for its next allocations of the same class: a small LIFO stack per
+ * size class, in Java memory, touched by its owner thread only and therefore with plain loads and
+ * stores. An alloc+free pair that stays in the cache costs no atomic instruction; the slab lists
+ * (compare-and-set) serve what the cache cannot.
+ *
+ * <p>Ownership: a heap has a table of caches indexed like its slab hints (thread id modulo the table
+ * size). A thread owns the cache at its index if it created it or took it over from a dead owner; a
+ * live owner keeps it for life, so {@code ownerId == threadId} read with a plain load proves
+ * ownership (no other thread ever writes this thread's id there). Threads whose index is owned by a
+ * live thread use the slab lists directly. A dead owner's slots stay cached until a thread of the same
+ * index takes the cache over, which its termination makes safe (a thread's actions happen-before
+ * another thread sees it is no longer alive).
+ *
+ * <p>The slots of one class are {@code slots[sizeClass * STRIDE + i]} for {@code i < counts[sizeClass]},
+ * as slot offsets from the heap's base; the top of the stack is the last one.
+ */
+final class ThreadCache {
+
+    /** Slots a class can hold at most (a class's capacity may be smaller: see the heap). */
+    static final int STRIDE = 64;
+
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(ThreadCache.class, "owner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The owner's thread id: plain, written by the owner only (see the class comment). */
+    long ownerId;
+    /** The owner, changed by compare-and-set only when taking over from a dead owner. */
+    @SuppressWarnings("unused") // through OWNER
+    private volatile Thread owner;
+    final long[] slots;
+    final int[] counts;
+
+    ThreadCache(Thread owner, int classes) {
+        this.owner = owner;
+        this.ownerId = owner.threadId();
+        this.slots = new long[classes * STRIDE];
+        this.counts = new int[classes];
+    }
+
+    /**
+     * Makes {@code thread} the owner if the present owner has terminated.
+     *
+     * @return true if {@code thread} owns this cache now
+     */
+    boolean takeOverFromDeadOwner(Thread thread) {
+        Thread present = owner;
+        if (present == thread) {
+            return true;
+        }
+        if (present.isAlive() || !OWNER.compareAndSet(this, present, thread)) {
+            return false;
+        }
+        ownerId = thread.threadId();
+        return true;
+    }
+}
