@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 
 import org.smalloc4j.internal.TraceFormat;
 
@@ -98,13 +99,20 @@ public final class TraceReader implements AutoCloseable {
     }
 
     /**
-     * Opens a trace and reads its header.
+     * Opens a trace and reads its header. A gzip-compressed trace ({@code gzip app.trace}) is read as
+     * it is; offsets in messages are then those of the uncompressed trace.
      *
      * @throws IOException if the file cannot be read or is not a trace of a version this reader knows
      */
     public static TraceReader open(Path file) throws IOException {
         InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         try {
+            in.mark(2);
+            boolean gzip = in.read() == 0x1f && in.read() == 0x8b;
+            in.reset();
+            if (gzip) {
+                in = new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
+            }
             return new TraceReader(file, in);
         } catch (IOException | RuntimeException e) {
             in.close();

@@ -112,6 +112,20 @@ class SqliteAllocatorTest {
         assertEquals(counting.allocationCount(), counting.freeCount(), counting::toString);
     }
 
+    @Test
+    void aTraceOfTheWorkloadReadsBackCompleteAndBalanced() throws Throwable {
+        java.nio.file.Path file = RecordedTrace.file("sqlite");
+        TrackingAllocator tracing = TrackingAllocator.builder(Smalloc.global()).traceTo(file).build();
+        try (Arena arena = Arena.ofShared()) {
+            CAllocatorFunctions functions = CAllocatorFunctions.of(tracing, BlockSizing.usableSize(Smalloc.global()), arena);
+            assertEquals(defaultResults, workloadOn(functions));
+            assertEquals(0, functions.failureCount(), () -> functions.lastFailure().toString());
+        }
+        tracing.close();
+        RecordedTrace.Summary summary = RecordedTrace.assertCompleteAndBalanced(file, tracing);
+        assertTrue(summary.allocations() > 10_000, summary::toString);
+    }
+
     // ---------------------------------------------------------------- the workload
 
     private static final int REGIONS = 7;

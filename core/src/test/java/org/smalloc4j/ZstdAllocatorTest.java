@@ -193,6 +193,48 @@ class ZstdAllocatorTest {
         assertEquals(counting.allocationCount(), counting.freeCount(), counting::toString);
     }
 
+    /**
+     * A corpus: the source in 64 KiB files, each compressed by a fresh context at levels 1 to 9 and
+     * decompressed by a fresh one, so that contexts of many sizes come and go; recorded as a trace.
+     */
+    @Test
+    void aTraceOfCompressingACorpusReadsBackCompleteAndBalanced() throws Throwable {
+        final int fileBytes = 64 << 10;
+        java.nio.file.Path file = RecordedTrace.file("zstd");
+        TrackingAllocator tracing = TrackingAllocator.builder(Smalloc.global()).traceTo(file).build();
+        try (Arena arena = Arena.ofShared(); Arena buffers = Arena.ofConfined()) {
+            CAllocatorFunctions functions = CAllocatorFunctions.of(tracing, BlockSizing.usableSize(Smalloc.global()), arena);
+            long capacity = (long) COMPRESS_BOUND.invokeExact((long) fileBytes);
+            MemorySegment compressed = buffers.allocate(capacity);
+            MemorySegment output = buffers.allocate(fileBytes);
+            for (long offset = 0; offset < source.byteSize(); offset += fileBytes) {
+                MemorySegment input = source.asSlice(offset, fileBytes);
+                int level = 1 + (int) (offset / fileBytes % 9);
+                MemorySegment cctx = (MemorySegment) CREATE_CCTX_ADVANCED.invokeExact(functions.zstdCustomMem());
+                long size;
+                try {
+                    size = checked((long) COMPRESS_CCTX.invokeExact(cctx, compressed, capacity, input, (long) fileBytes, level),
+                            "ZSTD_compressCCtx");
+                } finally {
+                    checked((long) FREE_CCTX.invokeExact(cctx), "ZSTD_freeCCtx");
+                }
+                MemorySegment dctx = (MemorySegment) CREATE_DCTX_ADVANCED.invokeExact(functions.zstdCustomMem());
+                try {
+                    long back = checked((long) DECOMPRESS_DCTX.invokeExact(dctx, output, (long) fileBytes, compressed, size),
+                            "ZSTD_decompressDCtx");
+                    assertEquals(fileBytes, back);
+                    assertEquals(-1, output.mismatch(input), "round trip of the file at " + offset);
+                } finally {
+                    checked((long) FREE_DCTX.invokeExact(dctx), "ZSTD_freeDCtx");
+                }
+            }
+            assertEquals(0, functions.failureCount(), () -> functions.lastFailure().toString());
+        }
+        tracing.close();
+        RecordedTrace.Summary summary = RecordedTrace.assertCompleteAndBalanced(file, tracing);
+        assertTrue(summary.allocations() >= 2 * SOURCE_BYTES / fileBytes, summary::toString);
+    }
+
     @Test
     void zstdsOwnWorkerThreadsAllocateFromUsToo() throws Throwable {
         Set<Thread> allocatingThreads = ConcurrentHashMap.newKeySet();
