@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.smalloc4j.Allocators;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.Smalloc;
+import org.smalloc4j.TrackingAllocator;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Spec;
  * {@code smalloc4j soak}: many threads hammer one allocator with random alloc, allocZeroed, free and
  * realloc for a long time, every block filled with a pattern of its own and checked in full before it
  * is freed or reallocated, a share of the frees made by another thread through a shared exchange.
- * A sampler watches the process's RSS and fails the run if it outgrows the live bytes.
+ * A sampler watches memory and fails the run if it outgrows the live bytes: on a Smalloc heap the
+ * heap's own resident bytes ({@code mincore} over its touched slots), on other allocators the
+ * process's RSS (which includes the Java heap, which grows with the workers' garbage).
  *
  * <p>Exit code 0 only if there was no corruption, no failed call and no RSS breach (and, on Smalloc,
  * the heap's {@link Smalloc#verify()} passed at the end); 1 otherwise.
@@ -76,16 +79,21 @@ public final class SoakCommand implements Callable<Integer> {
     int slots;
 
     @Option(names = "--max-rss", paramLabel = "BYTES",
-            description = "RSS limit in bytes; default: RSS at start + --rss-factor x peak live bytes + --rss-slack.")
+            description = "Limit of the whole process RSS in bytes, instead of the default limit: the measured memory"
+                    + " (a Smalloc heap's resident bytes, else the RSS) at most its start + --rss-factor x peak live bytes"
+                    + " + --rss-slack.")
     Long maxRss;
 
-    @Option(names = "--rss-factor", paramLabel = "X", defaultValue = "4",
-            description = "Allowed RSS per live byte above the start, for the default limit (default: ${DEFAULT-VALUE}).")
-    double rssFactor;
+    @Option(names = "--rss-factor", paramLabel = "X",
+            description = "Allowed growth of the measured memory per peak live byte (default: 2 on a Smalloc heap,"
+                    + " 4 for the RSS of other allocators).")
+    Double rssFactor;
 
-    @Option(names = "--rss-slack", paramLabel = "BYTES", defaultValue = "268435456",
-            description = "Allowed RSS above start besides the live bytes (default: ${DEFAULT-VALUE}).")
-    long rssSlack;
+    @Option(names = "--rss-slack", paramLabel = "BYTES",
+            description = "Allowed growth of the measured memory besides the live bytes: thread caches and the pages"
+                    + " that classes below the page-release size keep for reuse on a Smalloc heap; the Java heap too"
+                    + " for the RSS of other allocators (default: 64 MiB on a Smalloc heap, 256 MiB otherwise).")
+    Long rssSlack;
 
     @Option(names = "--progress", paramLabel = "TIME", converter = DurationConverter.class, defaultValue = "1s",
             description = "Time between progress lines and RSS samples (default: ${DEFAULT-VALUE}).")
@@ -355,6 +363,9 @@ public final class SoakCommand implements Callable<Integer> {
         Worker[] workers = new Worker[threads];
         Thread[] running = new Thread[threads];
         long rssAtStart = residentBytes();
+        Smalloc heap = smallocOf(allocator);
+        long measuredAtStart = heap != null ? heap.stats().bytesResident() : rssAtStart;
+        String measuredName = heap != null ? "heap resident" : "RSS";
         out.printf(Locale.ROOT, "soak: %s, %d threads, %s, %d slots per thread, seed %d, RSS at start %s%n",
                 allocator.name(), threads, duration == null ? ops + " ops" : DurationConverter.format(duration), slots, seed,
                 mib(rssAtStart));
@@ -364,6 +375,7 @@ public final class SoakCommand implements Callable<Integer> {
             running[t] = Thread.ofPlatform().name("soak-" + t).start(workers[t]);
         }
         long peakRss = rssAtStart;
+        long peakMeasured = measuredAtStart;
         long peakLive = 0;
         long rssBreaches = 0;
         long limit = 0;
@@ -377,16 +389,20 @@ public final class SoakCommand implements Callable<Integer> {
             }
             peakLive = Math.max(peakLive, live);
             long rss = residentBytes();
+            long measured = maxRss != null || heap == null ? rss : heap.stats().bytesResident();
             peakRss = Math.max(peakRss, rss);
-            limit = rssLimit(rssAtStart, peakLive);
-            boolean breach = rss >= 0 && rss > limit;
+            peakMeasured = Math.max(peakMeasured, measured);
+            limit = rssLimit(measuredAtStart, peakLive, heap != null);
+            boolean breach = measured >= 0 && measured > limit;
             if (breach) {
                 rssBreaches++;
-                shared.problem(shared.failures, "RSS " + mib(rss) + " above its limit " + mib(limit) + " (live " + mib(live) + ")");
+                shared.problem(shared.failures, (maxRss != null ? "RSS " : measuredName + " ") + mib(measured)
+                        + " above its limit " + mib(limit) + " (live " + mib(live) + ")");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "  %7.1fs  %,14d ops  %6.2f Mops/s  live %s  RSS %s  limit %s%s%n", seconds, done,
-                    done / seconds / 1e6, mib(live), mib(rss), mib(limit), breach ? "  BREACH" : "");
+            out.printf(Locale.ROOT, "  %7.1fs  %,14d ops  %6.2f Mops/s  live %s  RSS %s%s  limit %s%s%n", seconds, done,
+                    done / seconds / 1e6, mib(live), mib(rss), heap == null ? "" : "  heap resident " + mib(measured),
+                    mib(limit), breach ? "  BREACH" : "");
             out.flush();
         }
         long elapsed = System.nanoTime() - start;
@@ -422,7 +438,9 @@ public final class SoakCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  corruptions    %d%n", corruptions);
         out.printf(Locale.ROOT, "  failures       %d (RSS breaches %d)%n", failures, rssBreaches);
         out.printf(Locale.ROOT, "  peak live      %s (live at end %d bytes)%n", mib(peakLive), liveAtEnd);
-        out.printf(Locale.ROOT, "  peak RSS       %s (start %s, last limit %s)%n", mib(peakRss), mib(rssAtStart), mib(limit));
+        out.printf(Locale.ROOT, "  peak RSS       %s (start %s)%n", mib(peakRss), mib(rssAtStart));
+        out.printf(Locale.ROOT, "  peak %-9s %s (start %s, last limit %s)%n", measuredName, mib(peakMeasured),
+                mib(measuredAtStart), mib(limit));
         out.printf(Locale.ROOT, "  verify()       %s%n", verified);
         synchronized (shared.problems) {
             for (String problem : shared.problems) {
@@ -435,11 +453,19 @@ public final class SoakCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
-    private long rssLimit(long rssAtStart, long peakLive) {
+    private long rssLimit(long measuredAtStart, long peakLive, boolean onSmalloc) {
         if (maxRss != null) {
             return maxRss;
         }
-        return Math.max(0, rssAtStart) + (long) (rssFactor * peakLive) + rssSlack;
+        double factor = rssFactor != null ? rssFactor : onSmalloc ? 2 : 4;
+        long slack = rssSlack != null ? rssSlack : onSmalloc ? 64L << 20 : 256L << 20;
+        return Math.max(0, measuredAtStart) + (long) (factor * peakLive) + slack;
+    }
+
+    /** The Smalloc heap that {@code allocator} is or wraps, else null. */
+    private static Smalloc smallocOf(NativeAllocator allocator) {
+        NativeAllocator inner = allocator instanceof TrackingAllocator tracking ? tracking.inner() : allocator;
+        return inner instanceof Smalloc smalloc ? smalloc : null;
     }
 
     /** Returns when every thread has ended or {@code interval} has passed. */
