@@ -260,10 +260,11 @@ final class BenchCommand implements Callable<Integer> {
             ResultFiles.writeJson(folder, run, rows);
             List<Path> charts = ResultCharts.write(folder, run.allocators(), rows);
             out.println();
-            out.println("results: " + folder.resolve(ResultFiles.CSV) + ", " + ResultFiles.JSON + " and "
-                    + charts.size() + " charts (" + charts.stream().map(path -> path.getFileName().toString())
-                            .filter(name -> name.endsWith(".svg")).map(name -> name.replace(".svg", ""))
-                            .collect(Collectors.joining(", ")) + "; .svg and .png)");
+            String chartNames = charts.stream().map(path -> path.getFileName().toString())
+                    .filter(name -> name.endsWith(".svg")).map(name -> name.replace(".svg", ""))
+                    .collect(Collectors.joining(", "));
+            out.println("results in " + folder + ": " + ResultFiles.CSV + ", " + ResultFiles.JSON
+                    + (charts.isEmpty() ? "" : ", charts " + chartNames + " (.svg and .png)"));
             out.flush();
             return true;
         } catch (IOException | RuntimeException e) {
