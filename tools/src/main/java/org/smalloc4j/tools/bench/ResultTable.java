@@ -29,6 +29,7 @@ public final class ResultTable {
     private final PrintWriter out;
     private final String format;
     private final String headerFormat;
+    private String lastWorkload;                 // of the group printed last; null before the first
 
     /**
      * @param workloads every workload of the run, to size the columns
@@ -53,8 +54,13 @@ public final class ResultTable {
         out.flush();
     }
 
-    /** Prints one group's rows, as {@link CaseResult#rankGroup} made them. */
+    /** Prints one group's rows, as {@link CaseResult#rankGroup} made them; a blank line before a new workload. */
     public void printGroup(List<CaseResult> group) {
+        String workload = group.getFirst().workload();
+        if (lastWorkload != null && !lastWorkload.equals(workload)) {
+            out.println();
+        }
+        lastWorkload = workload;
         for (CaseResult row : group) {
             String rss = row.peakRssGrowthMiB().isPresent() ? mib(row.peakRssGrowthMiB().getAsDouble()) : "n/a";
             out.printf(Locale.ROOT, format, row.workload(), row.threads(), row.size(), row.allocator(), row.nsPerOp(),

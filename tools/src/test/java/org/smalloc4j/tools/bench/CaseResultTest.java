@@ -99,6 +99,21 @@ class CaseResultTest {
     }
 
     @Test
+    void aBlankLineSeparatesWorkloadsNotGroups() {
+        StringWriter text = new StringWriter();
+        Workload mixed = new MixedWorkload(10);
+        ResultTable table = new ResultTable(new PrintWriter(text), List.of(PAIRS_16, mixed), List.of("smalloc"));
+        table.printGroup(CaseResult.rankGroup(List.of(measured(PAIRS_16, "smalloc", 1, 5)), noRss(1)));
+        table.printGroup(CaseResult.rankGroup(List.of(measured(PAIRS_16, "smalloc", 2, 5)), noRss(1)));
+        table.printGroup(CaseResult.rankGroup(List.of(measured(mixed, "smalloc", 1, 5)), noRss(1)));
+        List<String> lines = text.toString().lines().toList();
+        assertEquals(4, lines.size(), text.toString());
+        assertTrue(lines.get(0).startsWith("pairs") && lines.get(1).startsWith("pairs"), text.toString());
+        assertEquals("", lines.get(2));
+        assertTrue(lines.get(3).startsWith("mixed"), text.toString());
+    }
+
+    @Test
     void rssNeverPrintsMinusZero() {
         assertEquals("0.0", ResultTable.mib(-0.04));
         assertEquals("-0.1", ResultTable.mib(-0.06));
