@@ -5,26 +5,31 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Prints measurements as an aligned table, one group (workload, size, threads) at a time as the run
- * goes. The ratio column divides each allocator's ns/op by the baseline's in the same group: smalloc
- * when it is in the run, else the fastest of the group.
+ * Prints results as an aligned table, one group (workload, size, threads) at a time as the run goes.
+ * The ratio column divides each allocator's ns/op by the fastest's in the same group; a star marks
+ * the fastest. The last column is the peak RSS growth during the case, in MiB ({@code n/a} when it
+ * cannot be measured).
  *
  * <pre>
- * workload  threads  size    allocator   ns/op  spread  ratio
- * pairs           1  16      smalloc       9.8      2%   1.00
- * pairs           1  16      system       17.5      1%   1.79
+ * workload  threads  size    allocator   ns/op   Mops/s  spread  ratio   RSS+MiB
+ * pairs           1  16      smalloc      17.5    57.14      1%   1.79       0.1
+ * pairs           1  16      system        9.8   102.04      2%   1.00 *     0.0
  * </pre>
  */
 public final class ResultTable {
 
-    /** The allocator whose ns/op is the ratio's denominator when it is in the run. */
-    public static final String BASELINE = "smalloc";
+    private static final String[] HEADERS =
+            {"workload", "threads", "size", "allocator", "ns/op", "Mops/s", "spread", "ratio", "", "RSS+MiB"};
 
-    private static final String[] HEADERS = {"workload", "threads", "size", "allocator", "ns/op", "spread", "ratio"};
+    /** What the columns mean, printed above the header. */
+    public static final List<String> LEGEND = List.of(
+            "ns/op: per thread, median of the rounds; Mops/s: all threads; spread: (slowest - fastest round) / median",
+            "ratio: ns/op / the fastest ns/op of the group, * marks the fastest; RSS+MiB: peak RSS growth in the case");
 
     private final PrintWriter out;
     private final String format;
     private final String headerFormat;
+    private String lastWorkload;                 // of the group printed last; null before the first
 
     /**
      * @param workloads every workload of the run, to size the columns
@@ -35,33 +40,41 @@ public final class ResultTable {
         int workloadWidth = Math.max(HEADERS[0].length(), workloads.stream().mapToInt(w -> w.name().length()).max().orElse(0));
         int sizeWidth = Math.max(HEADERS[2].length(), workloads.stream().mapToInt(w -> w.sizeLabel().length()).max().orElse(0));
         int allocatorWidth = Math.max(HEADERS[3].length(), allocatorNames.stream().mapToInt(String::length).max().orElse(0));
-        String columns = "%-" + workloadWidth + "s  %7s  %-" + sizeWidth + "s  %-" + allocatorWidth + "s  %9s  %6s  %6s%n";
+        String columns = "%-" + workloadWidth + "s  %7s  %-" + sizeWidth + "s  %-" + allocatorWidth
+                + "s  %8s  %8s  %6s  %5s %-1s  %8s%n";
         this.headerFormat = columns;
-        this.format = columns.replace("%9s", "%9.1f").replace("%6s  %6s", "%5.0f%%  %6.2f");
+        this.format = columns.replace("%8s  %8s  %6s  %5s", "%8.1f  %8.2f  %5.0f%%  %5.2f");
     }
 
-    /** Prints the header line. */
+    /** Prints the legend and the header line. */
     public void printHeader() {
+        LEGEND.forEach(out::println);
+        out.println();
         out.printf(Locale.ROOT, headerFormat, (Object[]) HEADERS);
         out.flush();
     }
 
-    /** Prints one group's rows: the same workload and thread count, one row per allocator. */
-    public void printGroup(List<Measurement> group) {
-        double baseline = baseline(group);
-        for (Measurement m : group) {
-            out.printf(Locale.ROOT, format, m.workload().name(), m.threads(), m.workload().sizeLabel(),
-                    m.allocatorName(), m.nsPerOp(), 100 * m.spread(), m.nsPerOp() / baseline);
+    /** Prints one group's rows, as {@link CaseResult#rankGroup} made them; a blank line before a new workload. */
+    public void printGroup(List<CaseResult> group) {
+        String workload = group.getFirst().workload();
+        if (lastWorkload != null && !lastWorkload.equals(workload)) {
+            out.println();
+        }
+        lastWorkload = workload;
+        for (CaseResult row : group) {
+            String rss = row.peakRssGrowthMiB().isPresent() ? mib(row.peakRssGrowthMiB().getAsDouble()) : "n/a";
+            out.printf(Locale.ROOT, format, row.workload(), row.threads(), row.size(), row.allocator(), row.nsPerOp(),
+                    row.opsPerSecond() / 1e6, 100 * row.spread(), row.ratioToBest(), row.best() ? "*" : "", rss);
         }
         out.flush();
     }
 
-    /** The denominator of a group's ratios: smalloc's ns/op if it ran, else the fastest. */
-    static double baseline(List<Measurement> group) {
-        return group.stream()
-                .filter(m -> m.allocatorName().equals(BASELINE))
-                .mapToDouble(Measurement::nsPerOp)
-                .findFirst()
-                .orElseGet(() -> group.stream().mapToDouble(Measurement::nsPerOp).min().orElseThrow());
+    /**
+     * MiB to one decimal. The kernel's RSS counters are approximate (per-CPU caches), so a growth of
+     * nothing can read a few pages below zero: that prints as 0.0, not -0.0.
+     */
+    static String mib(double value) {
+        double rounded = Math.round(value * 10) / 10.0;
+        return String.format(Locale.ROOT, "%.1f", rounded == 0 ? 0.0 : rounded);
     }
 }
