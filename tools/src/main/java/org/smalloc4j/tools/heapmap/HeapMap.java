@@ -54,11 +54,13 @@ public final class HeapMap {
     /** Heading, caption and the slab numbers above the grid. */
     private static final int TOP = 58;
     /** Room for a row's summary right of the grid. */
-    private static final int SUMMARY_WIDTH = 190;
+    private static final int SUMMARY_WIDTH = 250;
     private static final int LEGEND_HEIGHT = 56;
     private static final int LEGEND_BAR_WIDTH = 200;
     /** A generous width of one character at the 11-pixel font, to size the canvas around text. */
     private static final double CHAR_WIDTH = 6.6;
+    /** The same for the heading's 14-pixel bold font. */
+    private static final double HEADING_CHAR_WIDTH = 9.2;
     /** White space around the drawing. */
     private static final int MARGIN = 12;
     // derived
@@ -161,9 +163,9 @@ public final class HeapMap {
         int gridWidth = slabs * PITCH - GAP;
         int gridBottom = TOP + rows.size() * PITCH - GAP;
         String heading = heading();
-        int width = (int) Math.ceil(Math.max(LEFT + gridWidth + 10 + SUMMARY_WIDTH,
-                Math.max(heading.length(), caption.length()) * CHAR_WIDTH + 10));
-        width = Math.max(width, LEFT + (int) (longestLegend() * CHAR_WIDTH));
+        double textWidth = Math.max(heading.length() * HEADING_CHAR_WIDTH,
+                Math.max(caption.length() * CHAR_WIDTH, LEFT + longestLegend() * CHAR_WIDTH));
+        int width = (int) Math.ceil(Math.max(LEFT + gridWidth + 10 + SUMMARY_WIDTH, textWidth));
         width += 2 * MARGIN;
         int height = gridBottom + LEGEND_HEIGHT + 2 * MARGIN;
 
@@ -201,9 +203,9 @@ public final class HeapMap {
         return longest;
     }
 
-    /** Slab numbers above the grid: every one for a few slabs, every eighth for many. */
+    /** Slab numbers above the grid: every one for a few slabs, every fourth or eighth for more. */
     private void slabNumbers(StringBuilder svg) {
-        int every = slabs <= 16 ? 1 : 8;
+        int every = slabs <= 10 ? 1 : slabs <= 32 ? 4 : 8; // two digits do not fit above one cell
         int y = TOP - 6;
         text(svg, LEFT - 8, y, "end", "fill=\"#444444\"", "slab");
         for (int slab = 0; slab < slabs; slab += every) {
@@ -226,8 +228,8 @@ public final class HeapMap {
         }
         svg.append("</g>\n");
         String summary = sizeClass.slotsTouched() == 0 ? "never touched"
-                : String.format(Locale.ROOT, "%d in use of %d · %s res", sizeClass.slotsInUse(), sizeClass.slotsTouched(),
-                        bytes(sizeClass.bytesResident()));
+                : String.format(Locale.ROOT, "%,d in use of %,d · %s resident", sizeClass.slotsInUse(),
+                        sizeClass.slotsTouched(), bytes(sizeClass.bytesResident()));
         text(svg, LEFT + slabs * PITCH + 8, y + CELL - 2, "start", "fill=\"#444444\"", summary);
     }
 
@@ -240,13 +242,13 @@ public final class HeapMap {
                 : String.format(Locale.ROOT, "resident: %s of the %s its touched slots span (%s)",
                         bytes(slab.bytesResident()), bytes(cell.spanned()), percent(cell.resident()));
         return String.format(Locale.ROOT, "class %d (%s slots), slab %d%n"
-                        + "in use: %d slots, %s%n"
-                        + "free: %d slots (touched, not in use)%n"
-                        + "never touched: %d of %d slots%n"
+                        + "in use: %s, %s%n"
+                        + "free: %s (touched, not in use)%n"
+                        + "never touched: %,d of %s%n"
                         + "%s",
                 sizeClass.sizeClass(), bytes(sizeClass.slotSize()), slab.slab(),
-                slab.slotsInUse(), bytes(slab.slotsInUse() * sizeClass.slotSize()),
-                free, neverTouched, sizeClass.slotsPerSlab(), resident);
+                slots(slab.slotsInUse()), bytes(slab.slotsInUse() * sizeClass.slotSize()),
+                slots(free), neverTouched, slots(sizeClass.slotsPerSlab()), resident);
     }
 
     private static void legend(StringBuilder svg, int y, Measure shown) {
@@ -389,7 +391,7 @@ public final class HeapMap {
                 </style>
                 </head>
                 <body>
-                <h1>%s</h1>
+                <h1>smalloc4j heap map</h1>
                 %s<p class="heapmap-notes">Rows are size classes (slot size at the left), columns are slabs; each
                 row ends with its class's slots in use, slots ever touched and bytes resident. <b>Slots in use</b>
                 colours a slab by the share of its touched slots that are handed out now: dark cells hold freed
@@ -399,7 +401,7 @@ public final class HeapMap {
                 Hover over a cell for its counts.</p>
                 </body>
                 </html>
-                """.formatted(Xml.escape(title), PageErrorHook.SCRIPT, Xml.escape(title), htmlSection());
+                """.formatted(Xml.escape(title), PageErrorHook.SCRIPT, htmlSection());
     }
 
     // ------------------------------------------------------------------ numbers
@@ -415,6 +417,11 @@ public final class HeapMap {
         }
         String number = String.format(Locale.ROOT, "%.1f", value);
         return (number.endsWith(".0") ? number.substring(0, number.length() - 2) : number) + " " + units[unit];
+    }
+
+    /** {@code 1 slot}, {@code 12,345 slots}. */
+    static String slots(long count) {
+        return String.format(Locale.ROOT, "%,d slot%s", count, count == 1 ? "" : "s");
     }
 
     private static String fraction(double fraction) {

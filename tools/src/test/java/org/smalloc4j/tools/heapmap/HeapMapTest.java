@@ -104,8 +104,8 @@ class HeapMapTest {
         assertEquals("""
                 class 4 (16 B slots), slab 0
                 in use: 3 slots, 48 B
-                free: 1 slots (touched, not in use)
-                never touched: 262140 of 262144 slots
+                free: 1 slot (touched, not in use)
+                never touched: 262,140 of 262,144 slots
                 resident: 4 KiB of the 4 KiB its touched slots span (100%)""", title(cells.get("4/0")));
         assertTrue(title(cells.get("20/0")).contains("resident: 0 B of the 2 MiB its touched slots span (0%)"),
                 title(cells.get("20/0")));
@@ -125,8 +125,8 @@ class HeapMapTest {
                 texts::toString);
         assertTrue(texts.contains("after 10 operations"), texts::toString);
         assertTrue(texts.containsAll(List.of("16 B", "4 KiB", "1 MiB")), "row labels: " + texts);
-        assertTrue(texts.contains("3 in use of 4 · 4 KiB res"), texts::toString);
-        assertTrue(texts.contains("0 in use of 2 · 0 B res"), texts::toString);
+        assertTrue(texts.contains("3 in use of 4 · 4 KiB resident"), texts::toString);
+        assertTrue(texts.contains("0 in use of 2 · 0 B resident"), texts::toString);
         assertTrue(texts.contains("colour: slots in use ÷ slots ever touched (per slab)"), texts::toString);
         assertTrue(texts.containsAll(List.of("0%", "50%", "100%")), "legend ticks: " + texts);
     }
