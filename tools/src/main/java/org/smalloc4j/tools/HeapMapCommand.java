@@ -86,12 +86,14 @@ final class HeapMapCommand implements Callable<Integer> {
         boolean svg = formatIsSvg();
         HeapMap.Measure measure = measure();
         Workload workload = workload();
-        if (threads < 1 || threads > workload.maxThreads()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--threads " + threads + ": workload "
-                    + workload.name() + " runs on 1 to " + workload.maxThreads() + " threads");
+        if (threads < 1 || ops < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    (threads < 1 ? "--threads " + threads : "--ops " + ops) + " is below 1");
         }
-        if (ops < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--ops " + ops + " is below 1");
+        if (threads > workload.maxThreads()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads " + threads + ": workload "
+                    + workload.name() + " runs on at most " + workload.maxThreads() + " thread"
+                    + (workload.maxThreads() == 1 ? "" : "s"));
         }
 
         SmallocStats stats;
