@@ -22,23 +22,34 @@ import picocli.CommandLine;
 /** {@code smalloc4j heapmap}: a page, an SVG, a workload that holds nothing, and every bad option. */
 class HeapMapCommandTest {
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
     @TempDir
     Path folder;
 
-    private int execute(String... args) {
+    /** What one run of the command gave: its exit code and what it printed, each run on its own. */
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
         CommandLine commandLine = Smalloc4j.commandLine();
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        return commandLine.execute(args);
+        int exitCode = commandLine.execute(args);
+        return new Run(exitCode, out.toString(), err.toString());
+    }
+
+    /** Runs the command, expects {@code exitCode}, and returns the run; on a surprise shows what it printed. */
+    private static Run expect(int exitCode, String... args) {
+        Run run = run(args);
+        assertEquals(exitCode, run.exitCode(), () -> "stdout:\n" + run.out() + "\nstderr:\n" + run.err());
+        return run;
     }
 
     @Test
     void writesAnHtmlPageOfTheDemo() throws Exception {
         Path page = folder.resolve("map.html");
-        assertEquals(0, execute("heapmap", "--output", page.toString(), "--ops", "2000", "--threads", "2"), err::toString);
+        Run run = expect(0, "heapmap", "--output", page.toString(), "--ops", "2000", "--threads", "2");
         String html = Files.readString(page, StandardCharsets.UTF_8);
         assertTrue(html.startsWith("<!DOCTYPE html>"), html.substring(0, 50));
         assertTrue(html.contains("<section class=\"smalloc4j-heapmap\""), "the map's section");
@@ -46,15 +57,15 @@ class HeapMapCommandTest {
                 "the caption");
         // the default heap: classes 2 (4 B) to 31 (2 GiB), 64 slabs each
         assertEquals(30 * 64, html.split("<rect class=\"cell\"", -1).length - 1);
-        assertTrue(out.toString().startsWith("heapmap: wrote " + page + " (30 size classes × 64 slabs): "), out::toString);
-        assertFalse(out.toString().contains("holds no block"), out::toString);
+        assertTrue(run.out().startsWith("heapmap: wrote " + page + " (30 size classes × 64 slabs): "), run.out());
+        assertFalse(run.out().contains("holds no block"), run.out());
     }
 
     @Test
     void writesAnSvgColouredByResidency() throws Exception {
         Path image = folder.resolve("map.SVG");
-        assertEquals(0, execute("heapmap", "-o", image.toString(), "--workload", "mixed", "--colour", "resident",
-                "--ops", "1000", "--threads", "1", "--seed", "3"), err::toString);
+        expect(0, "heapmap", "-o", image.toString(), "--workload", "mixed", "--colour", "resident",
+                "--ops", "1000", "--threads", "1", "--seed", "3");
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
         factory.setNamespaceAware(true);
         Document svg = factory.newDocumentBuilder().parse(new ByteArrayInputStream(Files.readAllBytes(image)));
@@ -67,45 +78,41 @@ class HeapMapCommandTest {
     @Test
     void aWorkloadThatHoldsNoBlockIsSaidToHoldNone() {
         Path page = folder.resolve("pairs.html");
-        assertEquals(0, execute("heapmap", "-o", page.toString(), "--workload", "pairs", "--ops", "1000", "--threads", "1"),
-                err::toString);
-        assertTrue(out.toString().contains(": 0 blocks live"), out::toString);
-        assertTrue(out.toString().contains("heapmap: pairs holds no block between its operations"), out::toString);
+        Run run = expect(0, "heapmap", "-o", page.toString(), "--workload", "pairs", "--ops", "1000", "--threads", "1");
+        assertTrue(run.out().contains(": 0 blocks live"), run.out());
+        assertTrue(run.out().contains("heapmap: pairs holds no block between its operations"), run.out());
     }
 
     @Test
     void badOptionsAreRejectedSayingWhatIsWrong() {
         String page = folder.resolve("map.html").toString();
-        assertEquals(2, execute("heapmap", "-o", folder.resolve("map.png").toString()));
-        assertTrue(err.toString().contains("map.png: the name must end in .html (a page) or .svg (an image)"), err::toString);
-        assertEquals(2, execute("heapmap", "-o", page, "--workload", "larsen"));
-        assertTrue(err.toString().contains("unknown workload 'larsen'; known: demo, pairs, mixed, "), err::toString);
-        assertEquals(2, execute("heapmap", "-o", page, "--workload", "glibc-simple", "--threads", "2"));
-        assertTrue(err.toString().contains("--threads 2: workload glibc-simple runs on at most 1 thread"), err::toString);
-        assertEquals(2, execute("heapmap", "-o", page, "--threads", "0"));
-        assertTrue(err.toString().contains("--threads 0 is below 1"), err::toString);
-        assertEquals(2, execute("heapmap", "-o", page, "--ops", "0"));
-        assertTrue(err.toString().contains("--ops 0 is below 1"), err::toString);
-        assertEquals(2, execute("heapmap", "-o", page, "--colour", "hot"));
-        assertTrue(err.toString().contains("--colour hot: expected in-use or resident"), err::toString);
+        assertTrue(expect(2, "heapmap", "-o", folder.resolve("map.png").toString()).err()
+                .contains("map.png: the name must end in .html (a page) or .svg (an image)"));
+        assertTrue(expect(2, "heapmap", "-o", page, "--workload", "larsen").err()
+                .contains("unknown workload 'larsen'; known: demo, pairs, mixed, "));
+        assertTrue(expect(2, "heapmap", "-o", page, "--workload", "glibc-simple", "--threads", "2").err()
+                .contains("--threads 2: workload glibc-simple runs on at most 1 thread"));
+        assertTrue(expect(2, "heapmap", "-o", page, "--threads", "0").err().contains("--threads 0 is below 1"));
+        assertTrue(expect(2, "heapmap", "-o", page, "--ops", "0").err().contains("--ops 0 is below 1"));
+        assertTrue(expect(2, "heapmap", "-o", page, "--colour", "hot").err()
+                .contains("--colour hot: expected in-use or resident"));
         assertFalse(Files.exists(folder.resolve("map.html")), "no map for a rejected command line");
     }
 
     @Test
     void anUnwritableOutputFailsNamingIt() {
         Path page = folder.resolve("no-such-folder").resolve("map.html");
-        assertEquals(1, execute("heapmap", "-o", page.toString(), "--ops", "100", "--threads", "1"));
-        assertTrue(err.toString().contains("smalloc4j heapmap: cannot write " + page), err::toString);
+        Run run = expect(1, "heapmap", "-o", page.toString(), "--ops", "100", "--threads", "1");
+        assertTrue(run.err().contains("smalloc4j heapmap: cannot write " + page), run.err());
     }
 
     @Test
     void isASubcommandWithItsOptionsInTheHelp() {
-        assertEquals(0, execute("heapmap", "--help"));
+        String help = expect(0, "heapmap", "--help").out();
         for (String option : new String[] {"--output", "--workload", "--threads", "--ops", "--colour", "--seed"}) {
-            assertTrue(out.toString().contains(option), option + " missing from\n" + out);
+            assertTrue(help.contains(option), option + " missing from\n" + help);
         }
-        assertTrue(out.toString().lines().allMatch(line -> line.length() <= 100), "a line wraps in\n" + out);
-        assertEquals(0, execute("--help"));
-        assertTrue(out.toString().contains("heapmap"), out::toString);
+        assertTrue(help.lines().allMatch(line -> line.length() <= 100), "a line wraps in\n" + help);
+        assertTrue(expect(0, "--help").out().contains("heapmap"));
     }
 }
