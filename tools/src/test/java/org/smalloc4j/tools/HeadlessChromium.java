@@ -69,6 +69,9 @@ public final class HeadlessChromium {
 
     private static final Pattern LIST_ITEM = Pattern.compile("<li>(.*?)</li>", Pattern.DOTALL);
 
+    /** Has a skip been printed? Once per test run is enough. */
+    private static volatile boolean skipReported;
+
     private final Path executable;
 
     private HeadlessChromium(Path executable) {
@@ -106,7 +109,10 @@ public final class HeadlessChromium {
         if ("true".equals(System.getenv("CI"))) {
             fail("Chromium must be installed in CI, where .ci/run installs it: " + why);
         }
-        System.out.println("SKIPPED (headless Chromium test): " + why);
+        if (!skipReported) {
+            skipReported = true;
+            System.out.println("SKIPPED (headless Chromium tests): " + why);
+        }
         Assumptions.abort(why);
         throw new AssertionError("unreachable");
     }

@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.smalloc4j.Smalloc;
@@ -61,13 +62,12 @@ class HeapMapPageTest {
             </script>
             """;
 
-    private static HeadlessChromium chromium;
+    private HeadlessChromium chromium;
     private static SmallocStats stats;
     private static HeapMap map;
 
     @BeforeAll
     static void drawAHeap() throws IOException {
-        chromium = HeadlessChromium.require();
         // 16 slabs and slots up to 4 MiB: a map small enough to read in a screenshot
         try (Smalloc heap = Smalloc.builder().name("page-test").slabsPerClass(16).slabBytes(1L << 28)
                 .largestSlot(1L << 22).build()) {
@@ -75,6 +75,11 @@ class HeapMapPageTest {
         }
         map = HeapMap.of(stats).caption("demo, 4 threads × 3000 operations, seed 42");
         Files.createDirectories(OUTPUT);
+    }
+
+    @BeforeEach
+    void findChromium() {
+        chromium = HeadlessChromium.require(); // each test skipped on its own when it is missing (outside CI)
     }
 
     private static String attribute(HeadlessChromium.Page page, String name) {
