@@ -20,10 +20,11 @@ import org.smalloc4j.SmallocStats;
  * <li>{@link #svg(Measure)}: an SVG document; each cell carries a {@code <title>} with its counts,
  *     which browsers show on hover;</li>
  * <li>{@link #htmlSection()}: an HTML {@code <section class="smalloc4j-heapmap">} with the SVG inline,
- *     buttons that switch the measure, and a tooltip that follows the pointer; its own style and
- *     script are inside it, so a larger page (the {@code report} command's) can embed it, once or
- *     several times;</li>
- * <li>{@link #htmlPage()}: a whole page around that section, with {@link PageErrorHook} in its head.</li>
+ *     buttons that switch the measure, and a tooltip that follows the pointer; its script is inside
+ *     it, so a larger page (the {@code report} command's) can embed it, once or several times, with
+ *     {@link #STYLE} in its head;</li>
+ * <li>{@link #htmlPage()}: a whole page around that section, with {@link PageErrorHook} and
+ *     {@link #STYLE} in its head.</li>
  * </ul>
  * When its script has run, the section has {@code data-heapmap-ready="true"} and
  * {@code data-heapmap-cells} = the number of cells it wired.
@@ -287,7 +288,8 @@ public final class HeapMap {
 
     // ------------------------------------------------------------------ HTML
 
-    private static final String SECTION_STYLE = """
+    /** The style of {@link #htmlSection()}, a {@code <style>} element for the head of the page that holds it. */
+    public static final String STYLE = """
             <style>
             .smalloc4j-heapmap { font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 13px; color: #222; }
             .smalloc4j-heapmap .heapmap-controls { margin: 0 0 8px 0; }
@@ -354,14 +356,14 @@ public final class HeapMap {
             """;
 
     /**
-     * The heap map as an HTML {@code <section>} with its style and script inside, coloured by
-     * {@link Measure#IN_USE} at first; buttons switch the measure. For embedding in a page.
+     * The heap map as an HTML {@code <section>} with its script inside, coloured by
+     * {@link Measure#IN_USE} at first; buttons switch the measure. For embedding in a page that has
+     * {@link #STYLE} in its head.
      */
     public String htmlSection() {
         StringBuilder html = new StringBuilder(96 * 1024);
         html.append("<section class=\"smalloc4j-heapmap\" data-heapmap-ready=\"false\" data-heapmap-measure=\"")
                 .append(Measure.IN_USE.key).append("\">\n");
-        html.append(SECTION_STYLE);
         html.append("<div class=\"heapmap-controls\" role=\"group\">colour by");
         html.append("<button type=\"button\" data-measure=\"").append(Measure.IN_USE.key)
                 .append("\" aria-pressed=\"true\">slots in use</button>");
@@ -384,7 +386,7 @@ public final class HeapMap {
                 <meta charset="utf-8">
                 <meta name="viewport" content="width=device-width, initial-scale=1">
                 <title>%s</title>
-                %s<style>
+                %s%s<style>
                 body { margin: 16px 20px; font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 13px; color: #222; }
                 h1 { font-size: 18px; margin: 0 0 12px 0; }
                 p.heapmap-notes { max-width: 70em; color: #444; line-height: 1.45; }
@@ -401,7 +403,7 @@ public final class HeapMap {
                 Hover over a cell for its counts.</p>
                 </body>
                 </html>
-                """.formatted(Xml.escape(title), PageErrorHook.SCRIPT, htmlSection());
+                """.formatted(Xml.escape(title), PageErrorHook.SCRIPT, STYLE, htmlSection());
     }
 
     // ------------------------------------------------------------------ numbers

@@ -153,6 +153,8 @@ class HeapMapTest {
         assertTrue(hook > 0 && hook < page.indexOf("<script>", hook + 1) && hook == page.indexOf("<script>"),
                 "the error hook is the first script");
         assertTrue(page.contains(map.htmlSection()), "the page embeds the section");
+        assertTrue(page.indexOf(HeapMap.STYLE) > 0 && page.indexOf(HeapMap.STYLE) < page.indexOf("</head>"), "style in the head");
+        assertTrue(!map.htmlSection().contains("<style"), "no style element in the body");
         String section = map.htmlSection();
         assertTrue(section.startsWith("<section class=\"smalloc4j-heapmap\" data-heapmap-ready=\"false\""), section);
         assertTrue(section.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""), "inline SVG");
