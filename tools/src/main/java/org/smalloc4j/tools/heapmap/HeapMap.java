@@ -237,11 +237,14 @@ public final class HeapMap {
     /** The cell's counts, one fact a line: the tooltip. */
     private static String describe(SmallocStats.SizeClass sizeClass, Cell cell) {
         SmallocStats.Slab slab = cell.slab();
+        if (slab.slotsTouched() == 0) { // most cells of a large heap: one short line keeps the page small
+            return String.format(Locale.ROOT, "class %d (%s slots), slab %d%nnever touched: all %s",
+                    sizeClass.sizeClass(), bytes(sizeClass.slotSize()), slab.slab(), slots(sizeClass.slotsPerSlab()));
+        }
         long free = slab.slotsTouched() - slab.slotsInUse();
         long neverTouched = sizeClass.slotsPerSlab() - slab.slotsTouched();
-        String resident = cell.spanned() == 0 ? "resident: none (no slot touched)"
-                : String.format(Locale.ROOT, "resident: %s of the %s its touched slots span (%s)",
-                        bytes(slab.bytesResident()), bytes(cell.spanned()), percent(cell.resident()));
+        String resident = String.format(Locale.ROOT, "resident: %s of the %s its touched slots span (%s)",
+                bytes(slab.bytesResident()), bytes(cell.spanned()), percent(cell.resident()));
         return String.format(Locale.ROOT, "class %d (%s slots), slab %d%n"
                         + "in use: %s, %s%n"
                         + "free: %s (touched, not in use)%n"
