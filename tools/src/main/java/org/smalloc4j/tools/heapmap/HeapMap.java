@@ -93,8 +93,8 @@ public final class HeapMap {
      * A heap map of {@code stats}.
      *
      * @throws IllegalArgumentException if the snapshot has no size class, its classes differ in their
-     *         number of slabs, or a slab's counts contradict each other (in use above touched, touched
-     *         above the slab's slots, a negative count)
+     *         number of slabs, a class's slabs are not listed by number from 0, or a slab's counts
+     *         contradict each other (in use above touched, touched above the slab's slots, a negative count)
      */
     public static HeapMap of(SmallocStats stats) {
         return new HeapMap(Objects.requireNonNull(stats, "stats"), "");
@@ -124,7 +124,7 @@ public final class HeapMap {
             }
             List<Cell> cells = new ArrayList<>(slabs);
             for (SmallocStats.Slab slab : sizeClass.slabs()) {
-                checkCounts(stats, sizeClass, slab);
+                checkCounts(stats, sizeClass, slab, cells.size());
                 long spanned = stats.bytesSpanned(sizeClass, slab);
                 double inUse = slab.slotsTouched() == 0 ? Double.NaN : (double) slab.slotsInUse() / slab.slotsTouched();
                 // a slab smaller than a page shares its page with others, and can count more than it spans
@@ -136,9 +136,12 @@ public final class HeapMap {
         return rows;
     }
 
-    private static void checkCounts(SmallocStats stats, SmallocStats.SizeClass sizeClass, SmallocStats.Slab slab) {
+    private static void checkCounts(SmallocStats stats, SmallocStats.SizeClass sizeClass, SmallocStats.Slab slab,
+                                    int position) {
         String problem = null;
-        if (slab.slotsInUse() < 0 || slab.slotsTouched() < 0 || slab.bytesResident() < 0) {
+        if (slab.slab() != position) {
+            problem = "the number of the slab at position " + position + " (slabs are listed 0 first, in order)";
+        } else if (slab.slotsInUse() < 0 || slab.slotsTouched() < 0 || slab.bytesResident() < 0) {
             problem = "a negative count";
         } else if (slab.slotsInUse() > slab.slotsTouched()) {
             problem = "more slots in use than touched";

@@ -175,10 +175,10 @@ class HeapMapTest {
                 sizeClass(5, slab, new Slab(0, 0, 0, 0))), PAGE)));
         assertTrue(ragged.getMessage().contains("class 5 has 1 slabs, class 4 has 2"), ragged.getMessage());
 
-        for (Slab bad : List.of(new Slab(0, 5, 4, 0), new Slab(0, 1, 1 << 13, 0), new Slab(0, -1, 0, 0))) {
+        for (Slab bad : List.of(new Slab(0, 5, 4, 0), new Slab(0, 1, 1 << 13, 0), new Slab(0, -1, 0, 0), new Slab(3, 0, 0, 0))) {
             IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class,
                     () -> HeapMap.of(new SmallocStats("bad", List.of(sizeClass(4, slab, bad)), PAGE)), bad::toString);
-            assertTrue(thrown.getMessage().contains("class 4 slab 0 has"), thrown.getMessage());
+            assertTrue(thrown.getMessage().contains("class 4 slab " + bad.slab() + " has "), thrown.getMessage());
         }
         assertThrows(NullPointerException.class, () -> HeapMap.of(null));
         assertThrows(NullPointerException.class, () -> HeapMap.of(sample("x")).caption(null));
