@@ -143,6 +143,9 @@ public final class HeadlessChromium {
         if (timeLimit.isNegative() || timeLimit.isZero()) {
             throw new IllegalArgumentException("time limit " + timeLimit + " is not positive");
         }
+        if (!Files.isRegularFile(page)) { // Chromium would show its own error page, and exit 0
+            throw new IllegalArgumentException("page " + page + " is not a file");
+        }
         Path work = Files.createTempDirectory("smalloc4j-chromium-");
         try {
             Path stdout = work.resolve("dom.html");

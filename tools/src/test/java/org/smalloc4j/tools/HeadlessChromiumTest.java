@@ -104,7 +104,7 @@ class HeadlessChromiumTest {
     }
 
     @Test
-    void badWindowsAndTimeLimitsAreRejected() throws IOException {
+    void badWindowsTimeLimitsAndPagesAreRejected() throws IOException {
         Path page = page("", "");
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
                 () -> chromium.load(page, folder.resolve("x.png"), 0, 300));
@@ -112,5 +112,9 @@ class HeadlessChromiumTest {
         IllegalArgumentException limit = assertThrows(IllegalArgumentException.class,
                 () -> chromium.load(page, folder.resolve("x.png"), 400, 300, Duration.ZERO));
         assertEquals("time limit PT0S is not positive", limit.getMessage());
+        Path missing = folder.resolve("missing.html");
+        IllegalArgumentException noPage = assertThrows(IllegalArgumentException.class,
+                () -> chromium.load(missing, folder.resolve("x.png"), 400, 300));
+        assertEquals("page " + missing + " is not a file", noPage.getMessage());
     }
 }
