@@ -303,7 +303,7 @@ public final class HeapMap {
               border: 1px solid #888; background: #f4f4f4; border-radius: 3px; cursor: pointer; }
             .smalloc4j-heapmap .heapmap-controls button[aria-pressed="true"] { background: #2c728e; color: #fff; border-color: #2c728e; }
             .smalloc4j-heapmap .heapmap-figure { overflow-x: auto; }
-            .smalloc4j-heapmap rect.cell:hover { stroke: #000; stroke-width: 2; }
+            .smalloc4j-heapmap rect.cell:hover, .smalloc4j-heapmap rect.cell.heapmap-current { stroke: #000; stroke-width: 2; }
             .smalloc4j-heapmap .heapmap-tip { position: fixed; z-index: 10; pointer-events: none; white-space: pre-line;
               background: #fffff0; border: 1px solid #888; border-radius: 3px; padding: 4px 8px; font-size: 12px;
               box-shadow: 1px 1px 4px rgba(0, 0, 0, 0.25); }
@@ -324,8 +324,15 @@ public final class HeapMap {
                     title.remove();
                   }
                 });
+                var current = null;
+                function mark(cell) { // the cell the tooltip describes, outlined
+                  if (current) { current.classList.remove('heapmap-current'); }
+                  current = cell;
+                  if (cell) { cell.classList.add('heapmap-current'); }
+                }
                 function show(event) {
                   var cell = event.target.closest ? event.target.closest('rect.cell') : null;
+                  mark(cell);
                   if (!cell) {
                     tip.hidden = true;
                     return;
@@ -340,7 +347,10 @@ public final class HeapMap {
                 }
                 section.addEventListener('mouseover', show);
                 section.addEventListener('mousemove', show);
-                section.addEventListener('mouseleave', function () { tip.hidden = true; });
+                section.addEventListener('mouseleave', function () {
+                  tip.hidden = true;
+                  mark(null);
+                });
                 function colourBy(measure) {
                   cells.forEach(function (cell) { cell.setAttribute('fill', cell.getAttribute('data-fill-' + measure)); });
                   section.querySelectorAll('[data-label-' + measure + ']').forEach(function (label) {

@@ -102,7 +102,8 @@ class HeapMapPageTest {
         assertEquals(21 * 16, cells, "classes 2 to 22, 16 slabs");
         assertEquals("true", attribute(loaded, "data-heapmap-ready"));
         assertEquals(Integer.toString(cells), attribute(loaded, "data-heapmap-cells"));
-        assertEquals(cells, loaded.count("<rect class=\"cell\""));
+        assertEquals(cells, loaded.count("<rect class=\"cell"));
+        assertEquals(1, loaded.count("<rect class=\"cell heapmap-current\""), "the hovered cell is outlined");
         assertEquals(cells, loaded.count(" data-tip=\""), "every cell's title became its tooltip");
 
         String tip = attribute(loaded, "data-probe-tip");
