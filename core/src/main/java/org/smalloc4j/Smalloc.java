@@ -284,7 +284,7 @@ public final class Smalloc implements NativeAllocator {
             }
             classes.add(new SmallocStats.SizeClass(sc, 1L << sc, heap.slotsPerSlab(sc), inUse, touched, resident, slabs));
         }
-        return new SmallocStats(name, classes);
+        return new SmallocStats(name, classes, Native.PAGE_SIZE);
     }
 
     /**

@@ -8,11 +8,17 @@ import java.util.List;
  *
  * @param heapName the heap's {@link Smalloc#name()}
  * @param classes one entry per size class the heap hands out, smallest first
+ * @param pageSize bytes in a page of memory: residency is counted in whole pages, so the slots of a
+ *        small class that share one page show that page's bytes (see {@link #bytesSpanned})
  */
-public record SmallocStats(String heapName, List<SizeClass> classes) {
+public record SmallocStats(String heapName, List<SizeClass> classes, long pageSize) {
 
+    /** @throws IllegalArgumentException if {@code pageSize} is not a positive power of two */
     public SmallocStats {
         classes = List.copyOf(classes);
+        if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("page size " + pageSize + " is not a positive power of two");
+        }
     }
 
     /**
@@ -35,6 +41,11 @@ public record SmallocStats(String heapName, List<SizeClass> classes) {
         /** Bytes in slots handed out: {@code slotsInUse * slotSize}. */
         public long bytesInUse() {
             return slotsInUse * slotSize;
+        }
+
+        /** Bytes in slots handed out at least once: {@code slotsTouched * slotSize}. */
+        public long bytesTouched() {
+            return slotsTouched * slotSize;
         }
     }
 
@@ -62,6 +73,17 @@ public record SmallocStats(String heapName, List<SizeClass> classes) {
     /** Bytes of the heap in physical memory. */
     public long bytesResident() {
         return classes.stream().mapToLong(SizeClass::bytesResident).sum();
+    }
+
+    /**
+     * The bytes of the whole pages that hold a slab's touched slots, which lie one after the other
+     * at the start of the slab: the most its {@link Slab#bytesResident()} can be, unless the slab is
+     * smaller than a page (then slabs share their pages, and each counts them). 0 for a slab with no
+     * touched slot.
+     */
+    public long bytesSpanned(SizeClass sizeClass, Slab slab) {
+        long touchedBytes = slab.slotsTouched() * sizeClass.slotSize();
+        return (touchedBytes + pageSize - 1) & -pageSize;
     }
 
     /** The entry of {@code sizeClass}. @throws IllegalArgumentException if the heap has no such class */

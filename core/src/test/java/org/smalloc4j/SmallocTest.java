@@ -515,6 +515,58 @@ class SmallocTest {
         }
     }
 
+    @Test
+    void statsBoundEachSlabsResidentBytesByThePagesItsTouchedSlotsSpan() {
+        try (Smalloc heap = Smalloc.builder().name("pages").slabBytes(1 << 22).largestSlot(1 << 21).slabsPerClass(2).build()) {
+            assertEquals(Native.PAGE_SIZE, heap.stats().pageSize());
+            long small = heap.alloc(16, 1);
+            Patterns.fill(small, 16, 1);
+            List<MemorySegment> large = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                MemorySegment segment = heap.allocate(1 << 16);
+                segment.fill((byte) 1);
+                large.add(segment);
+            }
+            SmallocStats stats = heap.stats();
+            long page = stats.pageSize();
+
+            SmallocStats.SizeClass class4 = stats.sizeClass(4);
+            SmallocStats.Slab smallSlab = class4.slabs().get(slabOf(heap, small));
+            assertEquals(1, smallSlab.slotsTouched());
+            assertEquals(page, stats.bytesSpanned(class4, smallSlab), "one 16-byte slot spans one whole page");
+            assertEquals(page, smallSlab.bytesResident(), "the written page is resident");
+            assertEquals(16, class4.bytesTouched());
+
+            SmallocStats.SizeClass class16 = stats.sizeClass(16);
+            SmallocStats.Slab largeSlab = class16.slabs().get(slabOf(heap, large.get(0).address()));
+            assertEquals(3, largeSlab.slotsTouched());
+            assertEquals(3L << 16, stats.bytesSpanned(class16, largeSlab));
+            assertEquals(3L << 16, largeSlab.bytesResident(), "three written 64 KiB slots");
+            assertEquals(3L << 16, class16.bytesTouched());
+
+            for (SmallocStats.SizeClass sizeClass : stats.classes()) {
+                for (SmallocStats.Slab slab : sizeClass.slabs()) {
+                    long spanned = stats.bytesSpanned(sizeClass, slab);
+                    assertTrue(slab.bytesResident() <= spanned, () -> "class " + sizeClass.sizeClass() + " slab "
+                            + slab.slab() + ": resident " + slab.bytesResident() + " above the " + spanned + " spanned");
+                    if (slab.slotsTouched() == 0) {
+                        assertEquals(0, spanned, "an untouched slab spans nothing");
+                    }
+                }
+            }
+            large.forEach(heap::free);
+            heap.dealloc(small, 16, 1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0, -4096, 3000, 4097})
+    void statsRejectAPageSizeThatIsNotAPositivePowerOfTwo(long pageSize) {
+        IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class,
+                () -> new SmallocStats("heap", List.of(), pageSize));
+        assertTrue(thrown.getMessage().contains("page size " + pageSize), thrown::getMessage);
+    }
+
     // ------------------------------------------------------------ checked mode
 
     private static Smalloc checkedHeap() {

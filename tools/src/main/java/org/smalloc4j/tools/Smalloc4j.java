@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Smalloc4j.Version.class,
         description = "The smalloc4j toolkit: compare and inspect off-heap allocators.",
-        subcommands = {BenchCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, SoakCommand.class, HeapMapCommand.class, CommandLine.HelpCommand.class})
 public final class Smalloc4j implements Callable<Integer> {
 
     @Spec

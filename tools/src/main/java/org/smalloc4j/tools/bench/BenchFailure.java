@@ -15,6 +15,19 @@ public final class BenchFailure extends RuntimeException {
         super(message, cause);
     }
 
+    /**
+     * Throws the first failure of a case, if there was one: a {@code BenchFailure} as it is, anything
+     * else wrapped in one that names the workload and the allocator.
+     */
+    public static void throwIfFailed(Throwable first, Workload workload, String allocatorName) {
+        if (first instanceof BenchFailure benchFailure) {
+            throw benchFailure;
+        }
+        if (first != null) {
+            throw new BenchFailure(workload.name() + " on '" + allocatorName + "' failed: " + first, first);
+        }
+    }
+
     /** The allocator returned 0 for a request it should meet. */
     static BenchFailure exhausted(Workload workload, NativeAllocator allocator, long byteSize) {
         return new BenchFailure(workload.name() + ": allocator '" + allocator.name() + "' returned 0 for "

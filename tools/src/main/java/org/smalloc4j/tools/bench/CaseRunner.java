@@ -80,13 +80,7 @@ public final class CaseRunner {
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
         }
-        Throwable first = failure.get();
-        if (first instanceof BenchFailure benchFailure) {
-            throw benchFailure;
-        }
-        if (first != null) {
-            throw new BenchFailure(workload.name() + " on '" + allocator.name() + "' failed: " + first, first);
-        }
+        BenchFailure.throwIfFailed(failure.get(), workload, allocator.name());
         double[] rounds = new double[settings.rounds()];
         for (int round = 0; round < rounds.length; round++) {
             double sum = 0;
