@@ -1,0 +1,332 @@
+package org.smalloc4j.tools.replay;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongUnaryOperator;
+
+import org.smalloc4j.NativeAllocator;
+import org.smalloc4j.TrackingAllocator;
+import org.smalloc4j.tools.bench.Memory;
+
+/**
+ * Replays a {@link ReplayTrace} on one allocator, faithfully: the same operations in trace order
+ * (alloc, allocZeroed, realloc, free, each with the trace's size and alignment), each block id mapped
+ * to the address this allocator returned for it, so that the live set after every operation is the
+ * trace's. A trace recorded by several threads is replayed on the calling thread alone, in the
+ * order the records took effect (a {@code FREE} before any reuse of the memory): the same live set,
+ * without the original threads' concurrency.
+ *
+ * <p>Every block carries a pattern derived from its id: a tag in its first word and the tag's
+ * complement in its last (blocks of 1 to 7 bytes: one byte of the tag), and a byte in every 4 KiB
+ * between, so that its pages become resident as a program's filled blocks would. It is checked before each
+ * free and realloc, and after a realloc as far as the content must be kept; a zeroed block is checked
+ * to be zero at both ends first. A damaged block, an address returned twice, a misaligned block or an
+ * allocator that returns 0 stops the replay with a {@link ReplayFailure} that names the operation.
+ *
+ * <p>Not thread-safe: one engine per replaying thread.
+ */
+public final class ReplayEngine {
+
+    /** Stride of the bytes written inside a block, so that every page of it becomes resident. */
+    private static final long PAGE = 4096;
+    /** Spreads block ids over 64 bits: tags of neighbouring blocks differ in many bits. */
+    private static final long TAG_MULTIPLIER = 0x9E37_79B9_7F4A_7C15L;
+
+    private final ReplayTrace trace;
+    private final long[] addresses;      // per block: where it is now, 0 when not live
+    private final long[] blockSizes;     // per block: its size now
+    private final long[] blockAlignments; // per block: the alignment it was last allocated with
+    private long liveBytes;
+    private long peakLiveBytes;
+
+    /** An engine for one trace; it can replay it any number of times, on any allocator. */
+    public ReplayEngine(ReplayTrace trace) {
+        this.trace = trace;
+        this.addresses = new long[trace.blockCount()];
+        this.blockSizes = new long[trace.blockCount()];
+        this.blockAlignments = new long[trace.blockCount()];
+    }
+
+    /**
+     * The measured pass, {@code warmup} untimed passes for the JIT, then {@code repeat} timed passes:
+     * see {@link AllocatorReplay}. Run it in a fresh process for resident-memory figures that mean
+     * something ({@link ReplayWorker}).
+     *
+     * @param name the allocator's name for the result
+     * @param sampleEvery operations between two samples of the series (the peak is sampled besides)
+     * @throws ReplayFailure if the allocator fails an operation or a block loses its content
+     * @throws IllegalArgumentException if {@code repeat} or {@code sampleEvery} is below 1, or
+     *         {@code warmup} below 0
+     */
+    public AllocatorReplay replay(String name, NativeAllocator allocator, int warmup, int repeat, int sampleEvery) {
+        if (repeat < 1 || warmup < 0) {
+            throw new IllegalArgumentException("warm-up " + warmup + ", repeat " + repeat
+                    + ": at least one timed pass is needed, and no negative warm-up");
+        }
+        int[] points = trace.samplePoints(sampleEvery);
+        Optional<LongUnaryOperator> usableSize = UsableSize.of(allocator);
+        WasteCounter waste = usableSize.map(WasteCounter::new).orElse(null);
+        TrackingAllocator counted = TrackingAllocator.of(allocator); // counts live bytes independently of us
+
+        List<Sample> series = new ArrayList<>(points.length);
+        long rssAtStart = ResidentSet.bytes();
+        int done = 0;
+        for (int point : points) {
+            run(counted, done, point, waste);
+            done = point;
+            long rss = ResidentSet.bytes();
+            series.add(new Sample(point, liveBytes, rss < 0 || rssAtStart < 0 ? -1 : rss - rssAtStart));
+        }
+        long endLive = liveBytes;
+        if (counted.peakBytes() != trace.peakLiveBytes() || peakLiveBytes != trace.peakLiveBytes()) {
+            throw new ReplayFailure(trace.file() + " on '" + name + "': peak live bytes " + counted.peakBytes()
+                    + " counted by the tracker, " + peakLiveBytes + " by the replay, " + trace.peakLiveBytes()
+                    + " in the trace: the replay was not faithful");
+        }
+        freeLeftovers(counted);
+
+        for (int pass = 0; pass < warmup; pass++) {
+            timedPass(allocator);
+        }
+        long[] passes = new long[repeat];
+        for (int pass = 0; pass < repeat; pass++) {
+            passes[pass] = timedPass(allocator);
+        }
+        return result(name, passes, series, endLive, rssAtStart, waste);
+    }
+
+    /**
+     * One replay of the whole trace with nothing but the operations and the pattern checks, then the
+     * blocks left live are freed (untimed).
+     *
+     * @return the nanoseconds the operations took
+     * @throws ReplayFailure if the allocator fails an operation or a block loses its content
+     */
+    public long timedPass(NativeAllocator allocator) {
+        long start = System.nanoTime();
+        run(allocator, 0, trace.operations(), null);
+        long elapsed = System.nanoTime() - start;
+        freeLeftovers(allocator);
+        return elapsed;
+    }
+
+    /** Bytes live now, as requested by the trace. */
+    public long liveBytes() {
+        return liveBytes;
+    }
+
+    private AllocatorReplay result(String name, long[] passes, List<Sample> series, long endLive, long rssAtStart,
+            WasteCounter waste) {
+        long[] sorted = passes.clone();
+        Arrays.sort(sorted);
+        long median = sorted[sorted.length / 2];
+        long peakRss = series.stream().mapToLong(Sample::rssGrowthBytes).max().orElse(-1);
+        long peakLiveOp = trace.summary().peakLiveOp();
+        long rssAtPeakLive = series.stream().filter(s -> s.op() == peakLiveOp)
+                .mapToLong(Sample::rssGrowthBytes).findFirst().orElse(-1);
+        long rssAtEnd = series.getLast().rssGrowthBytes();
+        return new AllocatorReplay(name, trace.operations(), Arrays.stream(passes).boxed().toList(), median,
+                trace.operations() == 0 ? 0 : (double) median / trace.operations(), trace.peakLiveBytes(), endLive,
+                rssAtStart, peakRss, rssAtPeakLive, rssAtEnd, ratio(rssAtPeakLive, trace.peakLiveBytes()),
+                ratio(rssAtEnd, endLive), series, waste != null, waste == null ? List.of() : waste.classes());
+    }
+
+    /** resident / live, or null where either is unknown or nothing is live. */
+    private static Double ratio(long residentBytes, long live) {
+        return residentBytes < 0 || live <= 0 ? null : (double) residentBytes / live;
+    }
+
+    // ---------------------------------------------------------------- the operations
+
+    /** Replays operations {@code from} (inclusive) to {@code to} (exclusive). */
+    private void run(NativeAllocator allocator, int from, int to, WasteCounter waste) {
+        for (int i = from; i < to; i++) {
+            int block = trace.block(i);
+            byte op = trace.op(i);
+            switch (op) {
+                case ReplayTrace.ALLOC, ReplayTrace.ALLOC_ZEROED -> {
+                    long byteSize = trace.size(i);
+                    long byteAlignment = trace.alignment(i);
+                    boolean zeroed = op == ReplayTrace.ALLOC_ZEROED;
+                    long address = zeroed ? allocator.allocZeroed(byteSize, byteAlignment)
+                            : allocator.alloc(byteSize, byteAlignment);
+                    checkReturned(allocator, i, address, byteAlignment);
+                    if (zeroed) {
+                        checkZero(allocator, i, address, byteSize);
+                    }
+                    placed(i, block, address, byteSize, byteAlignment, waste);
+                    changeLive(byteSize);
+                }
+                case ReplayTrace.REALLOC -> {
+                    long oldSize = blockSizes[block];
+                    long newSize = trace.size(i);
+                    long byteAlignment = trace.alignment(i);
+                    check(allocator, i, block, addresses[block], oldSize, "before realloc");
+                    long address = allocator.realloc(addresses[block], oldSize, byteAlignment, newSize);
+                    checkReturned(allocator, i, address, byteAlignment);
+                    check(allocator, i, block, address, Math.min(oldSize, newSize), "after realloc");
+                    placed(i, block, address, newSize, byteAlignment, waste);
+                    changeLive(newSize - oldSize);
+                }
+                case ReplayTrace.FREE -> {
+                    long byteSize = blockSizes[block];
+                    check(allocator, i, block, addresses[block], byteSize, "before free");
+                    allocator.dealloc(addresses[block], byteSize, blockAlignments[block]);
+                    addresses[block] = 0;
+                    changeLive(-byteSize);
+                }
+                default -> throw new AssertionError("op " + op);
+            }
+        }
+    }
+
+    private void placed(int index, int block, long address, long byteSize, long byteAlignment, WasteCounter waste) {
+        stamp(address, byteSize, tag(block));
+        addresses[block] = address;
+        blockSizes[block] = byteSize;
+        blockAlignments[block] = byteAlignment;
+        if (waste != null) {
+            waste.add(byteSize, address);
+        }
+    }
+
+    private void changeLive(long delta) {
+        liveBytes += delta;
+        peakLiveBytes = Math.max(peakLiveBytes, liveBytes);
+    }
+
+    /** Frees every block still live, checking each; leaves the engine ready for another pass. */
+    private void freeLeftovers(NativeAllocator allocator) {
+        for (int block = 0; block < addresses.length; block++) {
+            if (addresses[block] != 0) {
+                check(allocator, trace.operations(), block, addresses[block], blockSizes[block], "at the end");
+                allocator.dealloc(addresses[block], blockSizes[block], blockAlignments[block]);
+                addresses[block] = 0;
+            }
+        }
+        liveBytes = 0;
+        peakLiveBytes = 0;
+    }
+
+    // ---------------------------------------------------------------- the pattern
+
+    private static long tag(int block) {
+        return (block + 1L) * TAG_MULTIPLIER;
+    }
+
+    /**
+     * Writes the tag at both ends, and one byte in every page between, as a program that fills its
+     * blocks would make them resident.
+     */
+    private static void stamp(long address, long byteSize, long tag) {
+        for (long offset = PAGE; offset < byteSize - Long.BYTES; offset += PAGE) {
+            Memory.putByte(address + offset, (byte) tag);
+        }
+        if (byteSize >= Long.BYTES) {
+            Memory.putLong(address, tag);
+            if (byteSize >= 2 * Long.BYTES) {
+                Memory.putLong(address + byteSize - Long.BYTES, ~tag);
+            }
+        } else if (byteSize > 0) {
+            Memory.putByte(address, (byte) tag);
+        }
+    }
+
+    /**
+     * Checks the pattern of block {@code block} at {@code address} over its first {@code keptBytes}:
+     * the first word (or byte), and the last word where the block's size before this operation is
+     * covered.
+     */
+    private void check(NativeAllocator allocator, int index, int block, long address, long keptBytes, String when) {
+        long tag = tag(block);
+        long stampedSize = blockSizes[block];
+        if (keptBytes >= Long.BYTES && stampedSize >= Long.BYTES) {
+            expect(allocator, index, block, address, 0, Memory.getLong(address), tag, when);
+            if (stampedSize >= 2 * Long.BYTES && keptBytes >= stampedSize) {
+                long offset = stampedSize - Long.BYTES;
+                expect(allocator, index, block, address, offset, Memory.getLong(address + offset), ~tag, when);
+            }
+        } else if (keptBytes > 0 && stampedSize > 0) {
+            expect(allocator, index, block, address, 0, Memory.getByte(address) & 0xFF, tag & 0xFF, when);
+        }
+    }
+
+    private void checkZero(NativeAllocator allocator, int index, long address, long byteSize) {
+        if (byteSize >= Long.BYTES) {
+            long first = Memory.getLong(address);
+            long last = Memory.getLong(address + byteSize - Long.BYTES);
+            if (first != 0 || last != 0) {
+                throw failure(allocator, index, String.format("allocZeroed returned 0x%x whose first or last word is"
+                        + " not zero (0x%x, 0x%x)", address, first, last));
+            }
+        }
+    }
+
+    private void checkReturned(NativeAllocator allocator, int index, long address, long byteAlignment) {
+        if (address == 0) {
+            throw failure(allocator, index, "the allocator returned 0 (exhausted)");
+        }
+        if ((address & (byteAlignment - 1)) != 0) {
+            throw failure(allocator, index, String.format("address 0x%x is not aligned to %d", address, byteAlignment));
+        }
+    }
+
+    private void expect(NativeAllocator allocator, int index, int block, long address, long offset, long found,
+            long expected, String when) {
+        if (found != expected) {
+            throw failure(allocator, index, String.format("block %d (%d bytes at 0x%x) %s: the word at offset %d is"
+                    + " 0x%x, expected 0x%x (the block was damaged or handed out twice)", block, blockSizes[block],
+                    address, when, offset, found, expected));
+        }
+    }
+
+    private ReplayFailure failure(NativeAllocator allocator, int index, String what) {
+        String operation = index < trace.operations() ? describe(index) : "leftover blocks";
+        return new ReplayFailure(trace.file() + " on '" + allocator.name() + "': operation " + (index + 1) + " of "
+                + trace.operations() + " (" + operation + "): " + what);
+    }
+
+    private String describe(int index) {
+        int block = trace.block(index);
+        return switch (trace.op(index)) {
+            case ReplayTrace.ALLOC -> "alloc of block " + block + ", " + trace.size(index) + " bytes aligned to "
+                    + trace.alignment(index);
+            case ReplayTrace.ALLOC_ZEROED -> "allocZeroed of block " + block + ", " + trace.size(index)
+                    + " bytes aligned to " + trace.alignment(index);
+            case ReplayTrace.REALLOC -> "realloc of block " + block + " to " + trace.size(index) + " bytes";
+            default -> "free of block " + block;
+        };
+    }
+
+    /** Usable minus requested bytes, per power-of-two class of the requested size. */
+    private static final class WasteCounter {
+        private final LongUnaryOperator usableSize;
+        private final long[] blocks = new long[Long.SIZE];
+        private final long[] requested = new long[Long.SIZE];
+        private final long[] usable = new long[Long.SIZE];
+
+        WasteCounter(LongUnaryOperator usableSize) {
+            this.usableSize = usableSize;
+        }
+
+        void add(long byteSize, long address) {
+            int sizeClass = byteSize <= 1 ? 0 : Long.SIZE - Long.numberOfLeadingZeros(byteSize - 1);
+            blocks[sizeClass]++;
+            requested[sizeClass] += byteSize;
+            usable[sizeClass] += usableSize.applyAsLong(address);
+        }
+
+        List<SizeClassWaste> classes() {
+            List<SizeClassWaste> classes = new ArrayList<>();
+            for (int sizeClass = 0; sizeClass < Long.SIZE; sizeClass++) {
+                if (blocks[sizeClass] > 0) {
+                    classes.add(new SizeClassWaste(1L << sizeClass, blocks[sizeClass], requested[sizeClass],
+                            usable[sizeClass]));
+                }
+            }
+            return classes;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package org.smalloc4j.tools.replay;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.smalloc4j.LibraryAllocator;
+
+/**
+ * Runs a replay in a child JVM of its own ({@link ReplayWorker}), so that each allocator's resident
+ * memory grows from a fresh process: the same {@code java} binary as this process, its class path,
+ * its native-access and assertion flags (or {@code --enable-native-access=ALL-UNNAMED} when it has
+ * none, as under {@code java -jar}, whose manifest grants it), and an environment with jemalloc's
+ * {@code GLIBC_TUNABLES} setting added when missing.
+ */
+public final class ReplayProcess {
+
+    private ReplayProcess() {
+    }
+
+    /**
+     * Replays {@code trace} on {@code allocator} in a child JVM and returns what it measured.
+     *
+     * @param workDir where the child writes its result and its log
+     * @throws ReplayFailure if the child fails (its standard error is in the message)
+     */
+    public static AllocatorReplay run(Path trace, String allocator, int warmup, int repeat, int sampleEvery,
+            boolean allowIncomplete, Path workDir) throws IOException, InterruptedException {
+        String fileName = allocator.replaceAll("[^A-Za-z0-9_-]", "_");
+        Path result = workDir.resolve(fileName + ".json");
+        Path log = workDir.resolve(fileName + ".log");
+        Files.deleteIfExists(result);
+        List<String> command = new ArrayList<>(jvm());
+        command.addAll(List.of(ReplayWorker.class.getName(), trace.toAbsolutePath().toString(), allocator,
+                Integer.toString(warmup), Integer.toString(repeat), Integer.toString(sampleEvery), Boolean.toString(allowIncomplete),
+                result.toAbsolutePath().toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        addStaticTlsTunable(builder.environment());
+        int exitCode = builder.start().waitFor();
+        if (exitCode != 0 || !Files.exists(result)) {
+            throw new ReplayFailure("replay on '" + allocator + "' failed in its own JVM (exit code " + exitCode + "): "
+                    + Files.readString(log, StandardCharsets.UTF_8).strip());
+        }
+        return ReplayJson.readAllocatorReplay(result);
+    }
+
+    /** The java binary, the JVM flags to pass on and the class path: a command up to the main class. */
+    static List<String> jvm() {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(java));
+        boolean nativeAccess = false;
+        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (argument.startsWith("--enable-native-access") || argument.startsWith("--illegal-native-access")
+                    || argument.equals("-ea") || argument.equals("-enableassertions")) {
+                command.add(argument);
+                nativeAccess |= argument.startsWith("--enable-native-access");
+            }
+        }
+        if (!nativeAccess) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        return command;
+    }
+
+    /** jemalloc loads into a JVM only with static TLS reserved at start: the child gets the setting. */
+    private static void addStaticTlsTunable(Map<String, String> environment) {
+        String setting = LibraryAllocator.jemallocEnvironment(); // "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=…"
+        String tunable = setting.substring(setting.indexOf('=') + 1);
+        String tunables = environment.get("GLIBC_TUNABLES");
+        if (tunables == null || tunables.isEmpty()) {
+            environment.put("GLIBC_TUNABLES", tunable);
+        } else if (!tunables.contains("glibc.rtld.optional_static_tls")) {
+            environment.put("GLIBC_TUNABLES", tunables + ":" + tunable);
+        }
+    }
+}
