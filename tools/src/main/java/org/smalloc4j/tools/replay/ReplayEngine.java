@@ -40,6 +40,7 @@ public final class ReplayEngine {
     private final long[] blockAlignments; // per block: the alignment it was last allocated with
     private long liveBytes;
     private long peakLiveBytes;
+    private String allocatorName = "?"; // for failure messages: the measured pass replays through a tracker
 
     /** An engine for one trace; it can replay it any number of times, on any allocator. */
     public ReplayEngine(ReplayTrace trace) {
@@ -66,6 +67,7 @@ public final class ReplayEngine {
                     + ": at least one timed pass is needed, and no negative warm-up");
         }
         int[] points = trace.samplePoints(sampleEvery);
+        allocatorName = name;
         Optional<LongUnaryOperator> usableSize = UsableSize.of(allocator);
         WasteCounter waste = usableSize.map(WasteCounter::new).orElse(null);
         TrackingAllocator counted = TrackingAllocator.of(allocator); // counts live bytes independently of us
@@ -88,11 +90,11 @@ public final class ReplayEngine {
         freeLeftovers(counted);
 
         for (int pass = 0; pass < warmup; pass++) {
-            timedPass(allocator);
+            pass(allocator);
         }
         long[] passes = new long[repeat];
         for (int pass = 0; pass < repeat; pass++) {
-            passes[pass] = timedPass(allocator);
+            passes[pass] = pass(allocator);
         }
         return result(name, passes, series, endLive, rssAtStart, waste);
     }
@@ -105,6 +107,11 @@ public final class ReplayEngine {
      * @throws ReplayFailure if the allocator fails an operation or a block loses its content
      */
     public long timedPass(NativeAllocator allocator) {
+        allocatorName = allocator.name();
+        return pass(allocator);
+    }
+
+    private long pass(NativeAllocator allocator) {
         long start = System.nanoTime();
         run(allocator, 0, trace.operations(), null);
         long elapsed = System.nanoTime() - start;
@@ -152,9 +159,9 @@ public final class ReplayEngine {
                     boolean zeroed = op == ReplayTrace.ALLOC_ZEROED;
                     long address = zeroed ? allocator.allocZeroed(byteSize, byteAlignment)
                             : allocator.alloc(byteSize, byteAlignment);
-                    checkReturned(allocator, i, address, byteAlignment);
+                    checkReturned(i, address, byteAlignment);
                     if (zeroed) {
-                        checkZero(allocator, i, address, byteSize);
+                        checkZero(i, address, byteSize);
                     }
                     placed(i, block, address, byteSize, byteAlignment, waste);
                     changeLive(byteSize);
@@ -163,16 +170,16 @@ public final class ReplayEngine {
                     long oldSize = blockSizes[block];
                     long newSize = trace.size(i);
                     long byteAlignment = trace.alignment(i);
-                    check(allocator, i, block, addresses[block], oldSize, "before realloc");
+                    check(i, block, addresses[block], oldSize, "before realloc");
                     long address = allocator.realloc(addresses[block], oldSize, byteAlignment, newSize);
-                    checkReturned(allocator, i, address, byteAlignment);
-                    check(allocator, i, block, address, Math.min(oldSize, newSize), "after realloc");
+                    checkReturned(i, address, byteAlignment);
+                    check(i, block, address, Math.min(oldSize, newSize), "after realloc");
                     placed(i, block, address, newSize, byteAlignment, waste);
                     changeLive(newSize - oldSize);
                 }
                 case ReplayTrace.FREE -> {
                     long byteSize = blockSizes[block];
-                    check(allocator, i, block, addresses[block], byteSize, "before free");
+                    check(i, block, addresses[block], byteSize, "before free");
                     allocator.dealloc(addresses[block], byteSize, blockAlignments[block]);
                     addresses[block] = 0;
                     changeLive(-byteSize);
@@ -201,7 +208,7 @@ public final class ReplayEngine {
     private void freeLeftovers(NativeAllocator allocator) {
         for (int block = 0; block < addresses.length; block++) {
             if (addresses[block] != 0) {
-                check(allocator, trace.operations(), block, addresses[block], blockSizes[block], "at the end");
+                check(trace.operations(), block, addresses[block], blockSizes[block], "at the end");
                 allocator.dealloc(addresses[block], blockSizes[block], blockAlignments[block]);
                 addresses[block] = 0;
             }
@@ -239,52 +246,52 @@ public final class ReplayEngine {
      * the first word (or byte), and the last word where the block's size before this operation is
      * covered.
      */
-    private void check(NativeAllocator allocator, int index, int block, long address, long keptBytes, String when) {
+    private void check(int index, int block, long address, long keptBytes, String when) {
         long tag = tag(block);
         long stampedSize = blockSizes[block];
         if (keptBytes >= Long.BYTES && stampedSize >= Long.BYTES) {
-            expect(allocator, index, block, address, 0, Memory.getLong(address), tag, when);
+            expect(index, block, address, 0, Memory.getLong(address), tag, when);
             if (stampedSize >= 2 * Long.BYTES && keptBytes >= stampedSize) {
                 long offset = stampedSize - Long.BYTES;
-                expect(allocator, index, block, address, offset, Memory.getLong(address + offset), ~tag, when);
+                expect(index, block, address, offset, Memory.getLong(address + offset), ~tag, when);
             }
         } else if (keptBytes > 0 && stampedSize > 0) {
-            expect(allocator, index, block, address, 0, Memory.getByte(address) & 0xFF, tag & 0xFF, when);
+            expect(index, block, address, 0, Memory.getByte(address) & 0xFF, tag & 0xFF, when);
         }
     }
 
-    private void checkZero(NativeAllocator allocator, int index, long address, long byteSize) {
+    private void checkZero(int index, long address, long byteSize) {
         if (byteSize >= Long.BYTES) {
             long first = Memory.getLong(address);
             long last = Memory.getLong(address + byteSize - Long.BYTES);
             if (first != 0 || last != 0) {
-                throw failure(allocator, index, String.format("allocZeroed returned 0x%x whose first or last word is"
+                throw failure(index, String.format("allocZeroed returned 0x%x whose first or last word is"
                         + " not zero (0x%x, 0x%x)", address, first, last));
             }
         }
     }
 
-    private void checkReturned(NativeAllocator allocator, int index, long address, long byteAlignment) {
+    private void checkReturned(int index, long address, long byteAlignment) {
         if (address == 0) {
-            throw failure(allocator, index, "the allocator returned 0 (exhausted)");
+            throw failure(index, "the allocator returned 0 (exhausted)");
         }
         if ((address & (byteAlignment - 1)) != 0) {
-            throw failure(allocator, index, String.format("address 0x%x is not aligned to %d", address, byteAlignment));
+            throw failure(index, String.format("address 0x%x is not aligned to %d", address, byteAlignment));
         }
     }
 
-    private void expect(NativeAllocator allocator, int index, int block, long address, long offset, long found,
+    private void expect(int index, int block, long address, long offset, long found,
             long expected, String when) {
         if (found != expected) {
-            throw failure(allocator, index, String.format("block %d (%d bytes at 0x%x) %s: the word at offset %d is"
+            throw failure(index, String.format("block %d (%d bytes at 0x%x) %s: the word at offset %d is"
                     + " 0x%x, expected 0x%x (the block was damaged or handed out twice)", block, blockSizes[block],
                     address, when, offset, found, expected));
         }
     }
 
-    private ReplayFailure failure(NativeAllocator allocator, int index, String what) {
+    private ReplayFailure failure(int index, String what) {
         String operation = index < trace.operations() ? describe(index) : "leftover blocks";
-        return new ReplayFailure(trace.file() + " on '" + allocator.name() + "': operation " + (index + 1) + " of "
+        return new ReplayFailure(trace.file() + " on '" + allocatorName + "': operation " + (index + 1) + " of "
                 + trace.operations() + " (" + operation + "): " + what);
     }
 
