@@ -16,6 +16,7 @@ import org.smalloc4j.tools.replay.ReplayFailure;
 import org.smalloc4j.tools.replay.ReplayOutput;
 import org.smalloc4j.tools.replay.ReplayProcess;
 import org.smalloc4j.tools.replay.ReplayReport;
+import org.smalloc4j.tools.replay.ReplaySettings;
 import org.smalloc4j.tools.replay.ReplayTrace;
 import org.smalloc4j.tools.replay.TraceSummary;
 
@@ -39,8 +40,8 @@ import picocli.CommandLine.Spec;
             "Replays an allocation trace on allocators, each in a fresh JVM, and compares them.",
             "",
             "The trace's operations (alloc, allocZeroed, realloc, free) run in trace order on one thread (a"
-                    + " multithreaded trace too: the order its records took effect), each block checked before it"
-                    + " is freed. First a measured pass samples live bytes and RSS (VmRSS growth over the JVM's"
+                    + " multithreaded trace too: the order its records took effect; see --threads-as-recorded), each"
+                    + " block checked before it is freed. First a measured pass samples live bytes and RSS (VmRSS growth over the JVM's"
                     + " RSS at the start) every N operations and at each new peak; then --warmup untimed and --repeat"
                     + " timed passes."
                     + " time and ns/op: the median timed pass; frag = RSS growth / live bytes; ratio = ns/op /"
@@ -78,6 +79,12 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Write replay.json, summary.csv, series.csv and waste.csv into DIR.")
     private Path output;
 
+    @Option(names = "--threads-as-recorded",
+            description = "One replay thread per recorded thread, each operation on its recorder's stand-in, the threads"
+                    + " taking turns in trace order (thread caches and cross-thread frees as recorded; time then"
+                    + " measures the turn-taking, not the allocator).")
+    private boolean threadsAsRecorded;
+
     @Option(names = "--allow-incomplete",
             description = "Replay a trace cut short (no END record: its program died) up to the cut.")
     private boolean allowIncomplete;
@@ -104,13 +111,14 @@ final class ReplayCommand implements Callable<Integer> {
         }
         TraceSummary summary = loaded.summary();
         int every = sampleEvery != null ? sampleEvery : Math.max(1, loaded.operations() / DEFAULT_SAMPLES);
-        printPreamble(out, summary, every);
+        ReplaySettings settings = new ReplaySettings(warmup, repeat, every, threadsAsRecorded);
+        printPreamble(out, summary, settings);
 
         List<AllocatorReplay> results = new ArrayList<>();
         Path workDir = Files.createTempDirectory("smalloc4j-replay");
         try {
             for (String allocator : new LinkedHashSet<>(allocators)) {
-                results.add(ReplayProcess.run(trace, allocator, warmup, repeat, every, allowIncomplete, workDir));
+                results.add(ReplayProcess.run(trace, allocator, settings, allowIncomplete, workDir));
             }
         } catch (ReplayFailure e) {
             err.println("smalloc4j replay: " + e.getMessage());
@@ -119,7 +127,7 @@ final class ReplayCommand implements Callable<Integer> {
         } finally {
             deleteRecursively(workDir);
         }
-        ReplayReport report = new ReplayReport(command(), summary, warmup, repeat, every, results);
+        ReplayReport report = new ReplayReport(command(), summary, settings, results);
         ReplayOutput.print(out, report);
         for (AllocatorReplay result : results) {
             if (result.peakLiveBytes() != summary.peakLiveBytes()) {
@@ -139,17 +147,19 @@ final class ReplayCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void printPreamble(PrintWriter out, TraceSummary summary, int every) {
+    private void printPreamble(PrintWriter out, TraceSummary summary, ReplaySettings settings) {
         out.printf(Locale.ROOT, "smalloc4j replay of %s (recorded on %s%s)%n", summary.file(), summary.tracedAllocator(),
                 summary.complete() ? "" : ", CUT SHORT: replayed up to the cut");
-        out.printf(Locale.ROOT, "%d operations on %d blocks by %d thread%s (replayed on one thread, in trace order),"
-                        + " %d failed requests skipped%n", summary.operations(), summary.blocks(), summary.threads(),
-                summary.threads() == 1 ? "" : "s", summary.failedRecords());
+        out.printf(Locale.ROOT, "%d operations on %d blocks by %d thread%s (replayed %s), %d failed requests skipped%n",
+                summary.operations(), summary.blocks(), summary.threads(), summary.threads() == 1 ? "" : "s",
+                settings.threadsAsRecorded() ? "on one thread per recorded thread, taking turns in trace order"
+                        : "on one thread, in trace order", summary.failedRecords());
         out.printf(Locale.ROOT, "peak live %d bytes after operation %d, %d bytes live at the end%n",
                 summary.peakLiveBytes(), summary.peakLiveOp(), summary.endLiveBytes());
         out.printf(Locale.ROOT, "each allocator in its own JVM: a measured pass (a sample every %d operations and at"
-                + " new peaks), %d untimed warm-up pass%s, then %d timed pass%s%n", every, warmup,
-                warmup == 1 ? "" : "es", repeat, repeat == 1 ? "" : "es");
+                + " new peaks), %d untimed warm-up pass%s, then %d timed pass%s%n", settings.sampleEvery(),
+                settings.warmup(), settings.warmup() == 1 ? "" : "es", settings.repeat(),
+                settings.repeat() == 1 ? "" : "es");
         out.println("command: " + command());
         out.println();
         out.flush();

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 import java.util.function.LongUnaryOperator;
 
 import org.smalloc4j.NativeAllocator;
@@ -14,9 +15,12 @@ import org.smalloc4j.tools.bench.Memory;
  * Replays a {@link ReplayTrace} on one allocator, faithfully: the same operations in trace order
  * (alloc, allocZeroed, realloc, free, each with the trace's size and alignment), each block id mapped
  * to the address this allocator returned for it, so that the live set after every operation is the
- * trace's. A trace recorded by several threads is replayed on the calling thread alone, in the
- * order the records took effect (a {@code FREE} before any reuse of the memory): the same live set,
- * without the original threads' concurrency.
+ * trace's. A trace recorded by several threads is replayed on the calling thread alone by default, in
+ * the order the records took effect (a {@code FREE} before any reuse of the memory): the same live
+ * set, without the original threads. With {@link ReplaySettings#threadsAsRecorded()} each operation
+ * runs on a stand-in of the thread that recorded it, the stand-ins taking turns in trace order
+ * ({@link TurnTaking}): the same live set, and the same threads allocating and freeing each block, but
+ * still no two operations at once (the trace does not say which operations overlapped).
  *
  * <p>Every block carries a pattern derived from its id: a tag in its first word and the tag's
  * complement in its last (blocks of 1 to 7 bytes: one byte of the tag), and a byte in every 4 KiB
@@ -34,7 +38,7 @@ public final class ReplayEngine {
     /** Spreads block ids over 64 bits: tags of neighbouring blocks differ in many bits. */
     private static final long TAG_MULTIPLIER = 0x9E37_79B9_7F4A_7C15L;
 
-    private final ReplayTrace trace;
+    final ReplayTrace trace;
     private final long[] addresses;      // per block: where it is now, 0 when not live
     private final long[] blockSizes;     // per block: its size now
     private final long[] blockAlignments; // per block: the alignment it was last allocated with
@@ -56,31 +60,29 @@ public final class ReplayEngine {
      * something ({@link ReplayWorker}).
      *
      * @param name the allocator's name for the result
-     * @param sampleEvery operations between two samples of the series (the peak is sampled besides)
      * @throws ReplayFailure if the allocator fails an operation or a block loses its content
-     * @throws IllegalArgumentException if {@code repeat} or {@code sampleEvery} is below 1, or
-     *         {@code warmup} below 0
      */
-    public AllocatorReplay replay(String name, NativeAllocator allocator, int warmup, int repeat, int sampleEvery) {
-        if (repeat < 1 || warmup < 0) {
-            throw new IllegalArgumentException("warm-up " + warmup + ", repeat " + repeat
-                    + ": at least one timed pass is needed, and no negative warm-up");
-        }
-        int[] points = trace.samplePoints(sampleEvery);
+    public AllocatorReplay replay(String name, NativeAllocator allocator, ReplaySettings settings) {
+        int[] points = trace.samplePoints(settings.sampleEvery());
         allocatorName = name;
         Optional<LongUnaryOperator> usableSize = UsableSize.of(allocator);
         WasteCounter waste = usableSize.map(WasteCounter::new).orElse(null);
         TrackingAllocator counted = TrackingAllocator.of(allocator); // counts live bytes independently of us
 
+        boolean[] isPoint = new boolean[trace.operations() + 1];
+        for (int point : points) {
+            isPoint[point] = true;
+        }
         List<Sample> series = new ArrayList<>(points.length);
         long rssAtStart = ResidentSet.bytes();
-        int done = 0;
-        for (int point : points) {
-            run(counted, done, point, waste);
-            done = point;
-            long rss = ResidentSet.bytes();
-            series.add(new Sample(point, liveBytes, rss < 0 || rssAtStart < 0 ? -1 : rss - rssAtStart));
-        }
+        IntConsumer sampler = done -> {
+            if (isPoint[done]) {
+                long rss = ResidentSet.bytes();
+                series.add(new Sample(done, liveBytes, rss < 0 || rssAtStart < 0 ? -1 : rss - rssAtStart));
+            }
+        };
+        sampler.accept(0);
+        run(counted, waste, sampler, settings.threadsAsRecorded());
         long endLive = liveBytes;
         if (counted.peakBytes() != trace.peakLiveBytes() || peakLiveBytes != trace.peakLiveBytes()) {
             throw new ReplayFailure(trace.file() + " on '" + name + "': peak live bytes " + counted.peakBytes()
@@ -89,34 +91,53 @@ public final class ReplayEngine {
         }
         freeLeftovers(counted);
 
-        for (int pass = 0; pass < warmup; pass++) {
-            pass(allocator);
+        for (int pass = 0; pass < settings.warmup(); pass++) {
+            pass(allocator, settings.threadsAsRecorded());
         }
-        long[] passes = new long[repeat];
-        for (int pass = 0; pass < repeat; pass++) {
-            passes[pass] = pass(allocator);
+        long[] passes = new long[settings.repeat()];
+        for (int pass = 0; pass < passes.length; pass++) {
+            passes[pass] = pass(allocator, settings.threadsAsRecorded());
         }
         return result(name, passes, series, endLive, rssAtStart, waste);
     }
 
     /**
-     * One replay of the whole trace with nothing but the operations and the pattern checks, then the
-     * blocks left live are freed (untimed).
+     * One replay of the whole trace on this thread with nothing but the operations and the pattern
+     * checks, then the blocks left live are freed (untimed).
      *
      * @return the nanoseconds the operations took
      * @throws ReplayFailure if the allocator fails an operation or a block loses its content
      */
     public long timedPass(NativeAllocator allocator) {
         allocatorName = allocator.name();
-        return pass(allocator);
+        return pass(allocator, false);
     }
 
-    private long pass(NativeAllocator allocator) {
+    private long pass(NativeAllocator allocator, boolean threadsAsRecorded) {
         long start = System.nanoTime();
-        run(allocator, 0, trace.operations(), null);
+        run(allocator, null, null, threadsAsRecorded);
         long elapsed = System.nanoTime() - start;
         freeLeftovers(allocator);
         return elapsed;
+    }
+
+    /**
+     * Replays every operation, on this thread or on the recorded threads' stand-ins.
+     *
+     * @param afterEach called with the number of operations done after each one, or null
+     */
+    private void run(NativeAllocator allocator, WasteCounter waste, IntConsumer afterEach, boolean threadsAsRecorded) {
+        if (threadsAsRecorded) {
+            new TurnTaking(this, allocator, waste, afterEach).run();
+            return;
+        }
+        int operations = trace.operations();
+        for (int i = 0; i < operations; i++) {
+            perform(allocator, i, waste);
+            if (afterEach != null) {
+                afterEach.accept(i + 1);
+            }
+        }
     }
 
     /** Bytes live now, as requested by the trace. */
@@ -147,45 +168,43 @@ public final class ReplayEngine {
 
     // ---------------------------------------------------------------- the operations
 
-    /** Replays operations {@code from} (inclusive) to {@code to} (exclusive). */
-    private void run(NativeAllocator allocator, int from, int to, WasteCounter waste) {
-        for (int i = from; i < to; i++) {
-            int block = trace.block(i);
-            byte op = trace.op(i);
-            switch (op) {
-                case ReplayTrace.ALLOC, ReplayTrace.ALLOC_ZEROED -> {
-                    long byteSize = trace.size(i);
-                    long byteAlignment = trace.alignment(i);
-                    boolean zeroed = op == ReplayTrace.ALLOC_ZEROED;
-                    long address = zeroed ? allocator.allocZeroed(byteSize, byteAlignment)
-                            : allocator.alloc(byteSize, byteAlignment);
-                    checkReturned(i, address, byteAlignment);
-                    if (zeroed) {
-                        checkZero(i, address, byteSize);
-                    }
-                    placed(i, block, address, byteSize, byteAlignment, waste);
-                    changeLive(byteSize);
+    /** Replays operation {@code i}. */
+    void perform(NativeAllocator allocator, int i, WasteCounter waste) {
+        int block = trace.block(i);
+        byte op = trace.op(i);
+        switch (op) {
+            case ReplayTrace.ALLOC, ReplayTrace.ALLOC_ZEROED -> {
+                long byteSize = trace.size(i);
+                long byteAlignment = trace.alignment(i);
+                boolean zeroed = op == ReplayTrace.ALLOC_ZEROED;
+                long address = zeroed ? allocator.allocZeroed(byteSize, byteAlignment)
+                        : allocator.alloc(byteSize, byteAlignment);
+                checkReturned(i, address, byteAlignment);
+                if (zeroed) {
+                    checkZero(i, address, byteSize);
                 }
-                case ReplayTrace.REALLOC -> {
-                    long oldSize = blockSizes[block];
-                    long newSize = trace.size(i);
-                    long byteAlignment = trace.alignment(i);
-                    check(i, block, addresses[block], oldSize, "before realloc");
-                    long address = allocator.realloc(addresses[block], oldSize, byteAlignment, newSize);
-                    checkReturned(i, address, byteAlignment);
-                    check(i, block, address, Math.min(oldSize, newSize), "after realloc");
-                    placed(i, block, address, newSize, byteAlignment, waste);
-                    changeLive(newSize - oldSize);
-                }
-                case ReplayTrace.FREE -> {
-                    long byteSize = blockSizes[block];
-                    check(i, block, addresses[block], byteSize, "before free");
-                    allocator.dealloc(addresses[block], byteSize, blockAlignments[block]);
-                    addresses[block] = 0;
-                    changeLive(-byteSize);
-                }
-                default -> throw new AssertionError("op " + op);
+                placed(i, block, address, byteSize, byteAlignment, waste);
+                changeLive(byteSize);
             }
+            case ReplayTrace.REALLOC -> {
+                long oldSize = blockSizes[block];
+                long newSize = trace.size(i);
+                long byteAlignment = trace.alignment(i);
+                check(i, block, addresses[block], oldSize, "before realloc");
+                long address = allocator.realloc(addresses[block], oldSize, byteAlignment, newSize);
+                checkReturned(i, address, byteAlignment);
+                check(i, block, address, Math.min(oldSize, newSize), "after realloc");
+                placed(i, block, address, newSize, byteAlignment, waste);
+                changeLive(newSize - oldSize);
+            }
+            case ReplayTrace.FREE -> {
+                long byteSize = blockSizes[block];
+                check(i, block, addresses[block], byteSize, "before free");
+                allocator.dealloc(addresses[block], byteSize, blockAlignments[block]);
+                addresses[block] = 0;
+                changeLive(-byteSize);
+            }
+            default -> throw new AssertionError("op " + op);
         }
     }
 
@@ -308,7 +327,7 @@ public final class ReplayEngine {
     }
 
     /** Usable minus requested bytes, per power-of-two class of the requested size. */
-    private static final class WasteCounter {
+    static final class WasteCounter {
         private final LongUnaryOperator usableSize;
         private final long[] blocks = new long[Long.SIZE];
         private final long[] requested = new long[Long.SIZE];

@@ -29,15 +29,17 @@ public final class ReplayProcess {
      * @param workDir where the child writes its result and its log
      * @throws ReplayFailure if the child fails (its standard error is in the message)
      */
-    public static AllocatorReplay run(Path trace, String allocator, int warmup, int repeat, int sampleEvery,
-            boolean allowIncomplete, Path workDir) throws IOException, InterruptedException {
+    public static AllocatorReplay run(Path trace, String allocator, ReplaySettings settings, boolean allowIncomplete,
+            Path workDir) throws IOException, InterruptedException {
         String fileName = allocator.replaceAll("[^A-Za-z0-9_-]", "_");
         Path result = workDir.resolve(fileName + ".json");
         Path log = workDir.resolve(fileName + ".log");
         Files.deleteIfExists(result);
         List<String> command = new ArrayList<>(jvm());
         command.addAll(List.of(ReplayWorker.class.getName(), trace.toAbsolutePath().toString(), allocator,
-                Integer.toString(warmup), Integer.toString(repeat), Integer.toString(sampleEvery), Boolean.toString(allowIncomplete),
+                Integer.toString(settings.warmup()), Integer.toString(settings.repeat()),
+                Integer.toString(settings.sampleEvery()), Boolean.toString(settings.threadsAsRecorded()),
+                Boolean.toString(allowIncomplete),
                 result.toAbsolutePath().toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         addStaticTlsTunable(builder.environment());

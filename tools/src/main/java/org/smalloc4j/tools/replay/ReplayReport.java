@@ -8,12 +8,10 @@ import java.util.List;
  *
  * @param command the command line that reproduces the run
  * @param trace the trace, counted from the trace alone
- * @param warmup untimed passes per allocator between the measured pass and the timed ones
- * @param repeat timed passes per allocator
- * @param sampleEvery operations between two samples of the series
+ * @param settings passes, sampling and threads of every allocator's replay
  * @param allocators one result per allocator, in the order asked for
  */
-public record ReplayReport(String command, TraceSummary trace, int warmup, int repeat, int sampleEvery,
+public record ReplayReport(String command, TraceSummary trace, ReplaySettings settings,
         List<AllocatorReplay> allocators) {
 
     public ReplayReport {

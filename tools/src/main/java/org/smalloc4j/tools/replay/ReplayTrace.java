@@ -10,7 +10,7 @@ import org.smalloc4j.TraceReader;
 /**
  * A trace read into memory and checked, ready to replay: the operations that change blocks
  * (alloc, allocZeroed, realloc, free) in trace order, as flat arrays, so that replaying reads no file
- * and allocates nothing on the Java heap. About 14 bytes per operation.
+ * and allocates nothing on the Java heap. About 18 bytes per operation.
  *
  * <p>Loading checks what a faithful replay relies on, and names the file and the byte offset of the
  * first record that breaks it: a free or realloc of a block that is not live, or with a size other
@@ -37,6 +37,7 @@ public final class ReplayTrace {
     private final int[] blocks;
     private final long[] sizes;      // the new size of an alloc or realloc, the size freed by a free
     private final byte[] alignments; // log2, for allocs and reallocs
+    private final int[] threadOf;    // the recorded thread's index
     private final int blockCount;
     private final int threads;
     private final long failedRecords;
@@ -53,6 +54,7 @@ public final class ReplayTrace {
         this.blocks = Arrays.copyOf(loader.blocks, loader.count);
         this.sizes = Arrays.copyOf(loader.sizes, loader.count);
         this.alignments = Arrays.copyOf(loader.alignments, loader.count);
+        this.threadOf = Arrays.copyOf(loader.threadOf, loader.count);
         this.blockCount = loader.blockCount;
         this.threads = loader.threads;
         this.failedRecords = loader.failed;
@@ -95,6 +97,7 @@ public final class ReplayTrace {
         int[] blocks = new int[1024];
         long[] sizes = new long[1024];
         byte[] alignments = new byte[1024];
+        int[] threadOf = new int[1024];
         long[] blockSizes = new long[1024]; // current size of each block, -1 once freed
         int blockCount;
         int threads;
@@ -118,23 +121,30 @@ public final class ReplayTrace {
                         blockSizes = Arrays.copyOf(blockSizes, blockCount * 2);
                     }
                     blockSizes[blockCount++] = alloc.byteSize();
-                    append(alloc.zeroed() ? ALLOC_ZEROED : ALLOC, alloc.blockId(), alloc.byteSize(), alloc.byteAlignment());
+                    append(alloc.zeroed() ? ALLOC_ZEROED : ALLOC, alloc.blockId(), alloc.byteSize(), alloc.byteAlignment(),
+                            thread(alloc.thread(), offset));
                     changeLive(alloc.byteSize());
                 }
                 case TraceEvent.Realloc realloc -> {
                     checkLive(realloc.blockId(), realloc.oldSize(), "realloc", offset);
                     blockSizes[(int) realloc.blockId()] = realloc.newSize();
-                    append(REALLOC, realloc.blockId(), realloc.newSize(), realloc.byteAlignment());
+                    append(REALLOC, realloc.blockId(), realloc.newSize(), realloc.byteAlignment(),
+                            thread(realloc.thread(), offset));
                     changeLive(realloc.newSize() - realloc.oldSize());
                 }
                 case TraceEvent.Free free -> {
                     checkLive(free.blockId(), free.byteSize(), "free", offset);
                     blockSizes[(int) free.blockId()] = -1;
-                    append(FREE, free.blockId(), free.byteSize(), 1);
+                    append(FREE, free.blockId(), free.byteSize(), 1, thread(free.thread(), offset));
                     changeLive(-free.byteSize());
                 }
                 case TraceEvent.Failed ignored -> failed++;
-                case TraceEvent.ThreadStart ignored -> threads++;
+                case TraceEvent.ThreadStart start -> {
+                    if (start.index() != threads) {
+                        throw error(offset, "thread index " + start.index() + " where " + threads + " was due");
+                    }
+                    threads++;
+                }
                 case TraceEvent.End ignored -> {
                     // the reader checks its record count
                 }
@@ -151,22 +161,31 @@ public final class ReplayTrace {
             }
         }
 
+        private int thread(int index, long offset) throws IOException {
+            if (index >= threads) {
+                throw error(offset, "thread " + index + ", which no THREAD record introduced");
+            }
+            return index;
+        }
+
         private IOException error(long offset, String what) {
             return new IOException(file + ": record at byte " + offset + ": " + what);
         }
 
-        private void append(byte op, long blockId, long byteSize, long byteAlignment) {
+        private void append(byte op, long blockId, long byteSize, long byteAlignment, int thread) {
             if (count == ops.length) {
                 int grown = count * 2;
                 ops = Arrays.copyOf(ops, grown);
                 blocks = Arrays.copyOf(blocks, grown);
                 sizes = Arrays.copyOf(sizes, grown);
                 alignments = Arrays.copyOf(alignments, grown);
+                threadOf = Arrays.copyOf(threadOf, grown);
             }
             ops[count] = op;
             blocks[count] = (int) blockId;
             sizes[count] = byteSize;
             alignments[count] = (byte) Long.numberOfTrailingZeros(byteAlignment);
+            threadOf[count] = thread;
             count++;
         }
 
@@ -224,6 +243,34 @@ public final class ReplayTrace {
 
     long alignment(int index) {
         return 1L << alignments[index];
+    }
+
+    /** The index of the thread that recorded operation {@code index}. */
+    int thread(int index) {
+        return threadOf[index];
+    }
+
+    /** Recorded threads (THREAD records), some possibly without operations. */
+    int threads() {
+        return threads;
+    }
+
+    /** For each recorded thread, the indexes of its operations, in trace order. */
+    int[][] operationsByThread() {
+        int[] counts = new int[threads];
+        for (int i = 0; i < operations; i++) {
+            counts[threadOf[i]]++;
+        }
+        int[][] byThread = new int[threads][];
+        for (int t = 0; t < threads; t++) {
+            byThread[t] = new int[counts[t]];
+            counts[t] = 0;
+        }
+        for (int i = 0; i < operations; i++) {
+            int t = threadOf[i];
+            byThread[t][counts[t]++] = i;
+        }
+        return byThread;
     }
 
     /**

@@ -13,7 +13,8 @@ import org.smalloc4j.NativeAllocator;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp … org.smalloc4j.tools.replay.ReplayWorker \
- *      TRACE ALLOCATOR WARMUP REPEAT SAMPLE_EVERY ALLOW_INCOMPLETE RESULT_JSON
+ *      TRACE ALLOCATOR WARMUP REPEAT SAMPLE_EVERY THREADS_AS_RECORDED ALLOW_INCOMPLETE \
+ *      RESULT_JSON
  * </pre>
  *
  * Exit code 0 with the result written; 1 with the reason on standard error.
@@ -26,22 +27,20 @@ public final class ReplayWorker {
     /** Runs one replay; see the class comment for the arguments. */
     public static void main(String[] args) {
         try {
-            if (args.length != 7) {
+            if (args.length != 8) {
                 throw new IllegalArgumentException("ReplayWorker takes TRACE ALLOCATOR WARMUP REPEAT SAMPLE_EVERY"
-                        + " ALLOW_INCOMPLETE RESULT_JSON, got " + args.length + " arguments");
+                        + " THREADS_AS_RECORDED ALLOW_INCOMPLETE RESULT_JSON, got " + args.length + " arguments");
             }
             Path trace = Path.of(args[0]);
             String allocatorName = args[1];
-            int warmup = Integer.parseInt(args[2]);
-            int repeat = Integer.parseInt(args[3]);
-            int sampleEvery = Integer.parseInt(args[4]);
-            boolean allowIncomplete = Boolean.parseBoolean(args[5]);
-            Path result = Path.of(args[6]);
+            ReplaySettings settings = new ReplaySettings(Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    Integer.parseInt(args[4]), Boolean.parseBoolean(args[5]));
+            boolean allowIncomplete = Boolean.parseBoolean(args[6]);
+            Path result = Path.of(args[7]);
 
             ReplayTrace loaded = ReplayTrace.load(trace, allowIncomplete);
             NativeAllocator allocator = Allocators.named(allocatorName);
-            AllocatorReplay replay = new ReplayEngine(loaded).replay(allocatorName, allocator, warmup, repeat,
-                    sampleEvery);
+            AllocatorReplay replay = new ReplayEngine(loaded).replay(allocatorName, allocator, settings);
             ReplayJson.write(result, replay);
         } catch (IOException | ReplayFailure | IllegalArgumentException | IllegalStateException e) {
             System.err.println(e.getMessage());

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -90,7 +91,7 @@ class ReplayEngineTest {
     private void assertFaithful(NativeAllocator allocator, String name) throws IOException {
         ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
         ReplayEngine engine = new ReplayEngine(trace);
-        AllocatorReplay result = engine.replay(name, allocator, 1, 2, 4);
+        AllocatorReplay result = engine.replay(name, allocator, new ReplaySettings(1, 2, 4, false));
 
         assertEquals(HAND_BUILT_PEAK, result.peakLiveBytes());
         assertEquals(HAND_BUILT_END, result.endLiveBytes());
@@ -118,10 +119,9 @@ class ReplayEngineTest {
         assertEquals(100 + 5000 + 0 + 3 + 70_000 + (1 << 20) + 10 + 300 + 24, requested);
     }
 
-    @Test
-    void aTraceOfTwoThreadsReplaysToItsPeak() throws IOException, InterruptedException {
+    /** A trace of two threads allocating and freeing at once; {@link #twoThreadPeak} is its tracker's peak. */
+    private Path twoThreadTrace() throws InterruptedException {
         Path file = dir.resolve("threads.trace");
-        long peak;
         try (Smalloc heap = Smalloc.builder().slabsPerClass(4).largestSlot(1 << 20).build()) {
             TrackingAllocator tracking = TrackingAllocator.builder(heap).traceTo(file).build();
             List<Thread> threads = new ArrayList<>();
@@ -148,14 +148,51 @@ class ReplayEngineTest {
             for (Thread thread : threads) {
                 thread.join();
             }
-            peak = tracking.peakBytes();
+            twoThreadPeak = tracking.peakBytes();
             tracking.close();
         }
-        ReplayTrace trace = ReplayTrace.load(file, false);
+        return file;
+    }
+
+    private long twoThreadPeak;
+
+    @Test
+    void aTraceOfTwoThreadsReplaysToItsPeakOnOneThread() throws IOException, InterruptedException {
+        ReplayTrace trace = ReplayTrace.load(twoThreadTrace(), false);
         assertEquals(2, trace.summary().threads());
-        assertEquals(peak, trace.peakLiveBytes());
-        AllocatorReplay result = new ReplayEngine(trace).replay("system", new SystemAllocator(), 0, 1, 100);
-        assertEquals(peak, result.peakLiveBytes());
+        assertEquals(twoThreadPeak, trace.peakLiveBytes());
+        AllocatorReplay result = new ReplayEngine(trace).replay("system", new SystemAllocator(),
+                new ReplaySettings(0, 1, 100, false));
+        assertEquals(twoThreadPeak, result.peakLiveBytes());
+    }
+
+    @Test
+    void threadsAsRecordedRunEachOperationOnItsRecordersStandInInTraceOrder() throws IOException, InterruptedException {
+        ReplayTrace trace = ReplayTrace.load(twoThreadTrace(), false);
+        ThreadLoggingAllocator logging = new ThreadLoggingAllocator();
+        AllocatorReplay result = new ReplayEngine(trace).replay("logging", logging, new ReplaySettings(0, 1, 100, true));
+        assertEquals(twoThreadPeak, result.peakLiveBytes());
+
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < trace.operations(); i++) {
+            expected.add("replay-" + trace.thread(i));
+        }
+        assertEquals(expected, logging.threadNames.subList(0, trace.operations()), "the measured pass");
+        assertEquals(expected, logging.threadNames.subList(trace.operations(), 2 * trace.operations()), "the timed pass");
+
+        AllocatorReplay onSmalloc = new ReplayEngine(trace).replay("smalloc", Smalloc.global(),
+                new ReplaySettings(1, 1, 100, true));
+        assertEquals(twoThreadPeak, onSmalloc.peakLiveBytes());
+    }
+
+    @Test
+    void threadsAsRecordedStopAllThreadsOnAFailure() throws IOException, InterruptedException {
+        ReplayTrace trace = ReplayTrace.load(twoThreadTrace(), false);
+        try (SameAddressAllocator broken = new SameAddressAllocator()) {
+            ReplayFailure failure = assertThrows(ReplayFailure.class,
+                    () -> new ReplayEngine(trace).replay("same", broken, new ReplaySettings(0, 1, 100, true)));
+            assertTrue(failure.getMessage().contains("handed out twice"), failure.getMessage());
+        }
     }
 
     @Test
@@ -163,7 +200,7 @@ class ReplayEngineTest {
         ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
         try (SameAddressAllocator broken = new SameAddressAllocator()) {
             ReplayFailure failure = assertThrows(ReplayFailure.class,
-                    () -> new ReplayEngine(trace).replay("same", broken, 0, 1, 4));
+                    () -> new ReplayEngine(trace).replay("same", broken, new ReplaySettings(0, 1, 4, false)));
             assertTrue(failure.getMessage().contains("hand.trace on 'same'"), failure.getMessage());
             assertTrue(failure.getMessage().contains("handed out twice"), failure.getMessage());
         }
@@ -174,7 +211,7 @@ class ReplayEngineTest {
         ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
         try (Smalloc small = Smalloc.builder().slabsPerClass(1).largestSlot(1 << 16).build()) {
             ReplayFailure failure = assertThrows(ReplayFailure.class,
-                    () -> new ReplayEngine(trace).replay("small", small, 0, 1, 4));
+                    () -> new ReplayEngine(trace).replay("small", small, new ReplaySettings(0, 1, 4, false)));
             // 70,000 bytes do not fit a heap whose largest slot is 64 KiB
             assertTrue(failure.getMessage().contains("hand.trace on 'small': operation 5 of 14 (realloc of block 0"
                     + " to 70000 bytes)"), failure.getMessage());
@@ -186,7 +223,7 @@ class ReplayEngineTest {
     void allocatorsWithoutAUsableSizeSayNotKnown() throws IOException {
         ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
         AllocatorReplay result = new ReplayEngine(trace).replay("tracking:system",
-                TrackingAllocator.of(new SystemAllocator()), 0, 1, 4);
+                TrackingAllocator.of(new SystemAllocator()), new ReplaySettings(0, 1, 4, false));
         assertFalse(result.usableSizeKnown());
         assertTrue(result.waste().isEmpty());
         assertEquals(-1, result.totalWasteBytes());
@@ -197,10 +234,10 @@ class ReplayEngineTest {
     void badSettingsAreRejected() throws IOException {
         ReplayEngine engine = new ReplayEngine(ReplayTrace.load(handBuiltTrace(), false));
         SystemAllocator system = new SystemAllocator();
-        assertThrows(IllegalArgumentException.class, () -> engine.replay("system", system, 0, 0, 4));
-        assertThrows(IllegalArgumentException.class, () -> engine.replay("system", system, -1, 1, 4));
+        assertThrows(IllegalArgumentException.class, () -> engine.replay("system", system, new ReplaySettings(0, 0, 4, false)));
+        assertThrows(IllegalArgumentException.class, () -> engine.replay("system", system, new ReplaySettings(-1, 1, 4, false)));
         IllegalArgumentException every = assertThrows(IllegalArgumentException.class,
-                () -> engine.replay("system", system, 0, 1, 0));
+                () -> engine.replay("system", system, new ReplaySettings(0, 1, 0, false)));
         assertTrue(every.getMessage().contains("sample every 0"), every.getMessage());
     }
 
@@ -209,6 +246,45 @@ class ReplayEngineTest {
         AllocatorReplay empty = new AllocatorReplay("x", 0, List.of(1L), 1, 0, 0, 0, 0, 0, 0, 0, null, null,
                 List.of(new Sample(0, 0, 0)), false, List.of());
         assertNull(empty.fragmentationAtEnd());
+    }
+
+    /** libc, logging the name of the thread of every call. */
+    private static final class ThreadLoggingAllocator implements NativeAllocator {
+        private final SystemAllocator system = new SystemAllocator();
+        final List<String> threadNames = Collections.synchronizedList(new ArrayList<>());
+
+        private void log() {
+            threadNames.add(Thread.currentThread().getName());
+        }
+
+        @Override
+        public long alloc(long byteSize, long byteAlignment) {
+            log();
+            return system.alloc(byteSize, byteAlignment);
+        }
+
+        @Override
+        public long allocZeroed(long byteSize, long byteAlignment) {
+            log();
+            return system.allocZeroed(byteSize, byteAlignment);
+        }
+
+        @Override
+        public long realloc(long address, long oldSize, long byteAlignment, long newSize) {
+            log();
+            return system.realloc(address, oldSize, byteAlignment, newSize);
+        }
+
+        @Override
+        public void dealloc(long address, long byteSize, long byteAlignment) {
+            log();
+            system.dealloc(address, byteSize, byteAlignment);
+        }
+
+        @Override
+        public String name() {
+            return "logging";
+        }
     }
 
     /** Hands every block of up to 4 KiB out at the same address: the second block overwrites the first. */
