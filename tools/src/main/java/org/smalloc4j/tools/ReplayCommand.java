@@ -43,8 +43,8 @@ import picocli.CommandLine.Spec;
                     + " multithreaded trace too: the order its records took effect; see --threads-as-recorded), each"
                     + " block checked before it is freed. First a measured pass samples live bytes and RSS (VmRSS growth over the JVM's"
                     + " RSS at the start) every N operations and at each new peak; then --warmup untimed and --repeat"
-                    + " timed passes."
-                    + " time and ns/op: the median timed pass; frag = RSS growth / live bytes; ratio = ns/op /"
+                    + " timed passes. time and ns/op: the median timed pass; RSS grow end: after the last"
+                    + " operation, before leftovers are freed; frag = RSS growth / live bytes; ratio = ns/op /"
                     + " the fastest's.",
             ""})
 final class ReplayCommand implements Callable<Integer> {
@@ -68,7 +68,7 @@ final class ReplayCommand implements Callable<Integer> {
     private int warmup;
 
     @Option(names = {"-r", "--repeat"}, paramLabel = "N", defaultValue = "5",
-            description = "Timed passes per allocator after the measured one (default: ${DEFAULT-VALUE}).")
+            description = "Timed passes per allocator, after the measured and the warm-up ones (default: ${DEFAULT-VALUE}).")
     private int repeat;
 
     @Option(names = "--sample-every", paramLabel = "N",

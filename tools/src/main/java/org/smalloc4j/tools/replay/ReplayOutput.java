@@ -22,12 +22,13 @@ public final class ReplayOutput {
     /** Prints one row per allocator and the waste per allocator. */
     public static void print(PrintWriter out, ReplayReport report) {
         double best = report.allocators().stream().mapToDouble(AllocatorReplay::nsPerOp).min().orElse(0);
-        out.printf(Locale.ROOT, "%-14s %10s %8s %11s %13s %10s %9s %7s%n", "allocator", "time", "ns/op", "peak live",
-                "peak RSS grow", "frag@peak", "frag@end", "ratio");
+        out.printf(Locale.ROOT, "%-14s %10s %8s %11s %13s %12s %10s %9s %7s%n", "allocator", "time", "ns/op",
+                "peak live", "peak RSS grow", "RSS grow end", "frag@peak", "frag@end", "ratio");
         for (AllocatorReplay replay : report.allocators()) {
-            out.printf(Locale.ROOT, "%-14s %8.1fms %8.1f %11s %13s %10s %9s %7.2f%n", replay.allocator(),
+            out.printf(Locale.ROOT, "%-14s %8.1fms %8.1f %11s %13s %12s %10s %9s %7.2f%n", replay.allocator(),
                     replay.medianNanos() / 1e6, replay.nsPerOp(), mib(replay.peakLiveBytes()),
                     replay.peakRssGrowthBytes() < 0 ? "n/a" : mib(replay.peakRssGrowthBytes()),
+                    replay.rssGrowthAtEndBytes() < 0 ? "n/a" : mib(replay.rssGrowthAtEndBytes()),
                     times(replay.fragmentationAtPeak()), times(replay.fragmentationAtEnd()),
                     best > 0 ? replay.nsPerOp() / best : 1.0);
         }
