@@ -15,6 +15,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.smalloc4j.BumpArena;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.Smalloc;
 import org.smalloc4j.SystemAllocator;
@@ -222,11 +223,22 @@ class ReplayEngineTest {
     @Test
     void allocatorsWithoutAUsableSizeSayNotKnown() throws IOException {
         ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
+        try (BumpArena arena = BumpArena.of(new SystemAllocator())) {
+            AllocatorReplay result = new ReplayEngine(trace).replay("bump", arena, new ReplaySettings(0, 1, 4, false));
+            assertFalse(result.usableSizeKnown());
+            assertTrue(result.waste().isEmpty());
+            assertEquals(-1, result.totalWasteBytes());
+            assertEquals(HAND_BUILT_PEAK, result.peakLiveBytes());
+        }
+    }
+
+    @Test
+    void aTrackerTellsItsInnerAllocatorsUsableSizes() throws IOException {
+        ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
         AllocatorReplay result = new ReplayEngine(trace).replay("tracking:system",
                 TrackingAllocator.of(new SystemAllocator()), new ReplaySettings(0, 1, 4, false));
-        assertFalse(result.usableSizeKnown());
-        assertTrue(result.waste().isEmpty());
-        assertEquals(-1, result.totalWasteBytes());
+        assertTrue(result.usableSizeKnown());
+        assertTrue(result.totalWasteBytes() >= 0);
         assertEquals(HAND_BUILT_PEAK, result.peakLiveBytes());
     }
 
