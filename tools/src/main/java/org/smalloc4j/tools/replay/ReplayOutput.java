@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The tables of a {@link ReplayReport}: printed for people, and written as files for the
@@ -46,7 +48,36 @@ public final class ReplayOutput {
                     mib(replay.totalWasteBytes()), mib(usable),
                     usable == 0 ? 0.0 : 100.0 * (usable - requested) / usable);
         }
+        printWasteByClass(out, report);
         out.flush();
+    }
+
+    /** Waste as a share of usable bytes, one row per size class, one column per allocator that can tell. */
+    private static void printWasteByClass(PrintWriter out, ReplayReport report) {
+        List<AllocatorReplay> known = report.allocators().stream().filter(AllocatorReplay::usableSizeKnown).toList();
+        SortedMap<Long, Long> blocksByClass = new TreeMap<>();
+        for (AllocatorReplay replay : known) {
+            replay.waste().forEach(w -> blocksByClass.merge(w.maxBytes(), w.blocks(), Math::max));
+        }
+        if (blocksByClass.isEmpty()) {
+            return;
+        }
+        out.println();
+        out.println("internal waste by requested size (% of usable bytes):");
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-16s %9s", "size", "blocks"));
+        known.forEach(replay -> header.append(String.format(Locale.ROOT, " %10s", replay.allocator())));
+        out.println(header);
+        for (var sizeClass : blocksByClass.entrySet()) {
+            long maxBytes = sizeClass.getKey();
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-16s %9d",
+                    (maxBytes <= 1 ? 0 : maxBytes / 2 + 1) + ".." + maxBytes, sizeClass.getValue()));
+            for (AllocatorReplay replay : known) {
+                row.append(replay.waste().stream().filter(w -> w.maxBytes() == maxBytes).findFirst()
+                        .map(w -> String.format(Locale.ROOT, " %9.1f%%", 100 * w.wasteShare()))
+                        .orElse(String.format(Locale.ROOT, " %10s", "-")));
+            }
+            out.println(row);
+        }
     }
 
     /**
