@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Where in the file each record starts ({@link TraceReader#recordOffset()}), for error messages. */
-class TraceReaderTest {
+class TraceReaderOffsetTest {
 
     @TempDir
     Path dir;
