@@ -118,7 +118,7 @@ final class ReplayCommand implements Callable<Integer> {
         Path workDir = Files.createTempDirectory("smalloc4j-replay");
         try {
             for (String allocator : new LinkedHashSet<>(allocators)) {
-                results.add(ReplayProcess.run(trace, allocator, settings, allowIncomplete, workDir));
+                results.add(ReplayProcess.run(trace, summary, allocator, settings, allowIncomplete, workDir));
             }
         } catch (ReplayFailure e) {
             err.println("smalloc4j replay: " + e.getMessage());

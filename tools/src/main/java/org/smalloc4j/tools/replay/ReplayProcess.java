@@ -19,7 +19,7 @@ import org.smalloc4j.LibraryAllocator;
  * {@code GLIBC_TUNABLES} setting added when missing.
  *
  * <p>The child's Java heap is fixed and touched at start ({@code -Xms = -Xmx}, sized from the trace
- * file, and {@code -XX:+AlwaysPreTouch}), so that the Java heap's growth during the replay does not
+ * trace, and {@code -XX:+AlwaysPreTouch}), so that the Java heap's growth during the replay does not
  * count as the allocator's resident memory: measured on a 20 MB-peak trace, the JVM's own growth
  * fell from about 11 MiB to about 3 MiB (what remains is mostly the JIT's compiled code and arenas).
  */
@@ -31,17 +31,18 @@ public final class ReplayProcess {
     /**
      * Replays {@code trace} on {@code allocator} in a child JVM and returns what it measured.
      *
+     * @param summary the trace's summary, from a {@link ReplayTrace} loaded here: it sizes the child's heap
      * @param workDir where the child writes its result and its log
      * @throws ReplayFailure if the child fails (its standard error is in the message)
      */
-    public static AllocatorReplay run(Path trace, String allocator, ReplaySettings settings, boolean allowIncomplete,
-            Path workDir) throws IOException, InterruptedException {
+    public static AllocatorReplay run(Path trace, TraceSummary summary, String allocator, ReplaySettings settings,
+            boolean allowIncomplete, Path workDir) throws IOException, InterruptedException {
         String fileName = allocator.replaceAll("[^A-Za-z0-9_-]", "_");
         Path result = workDir.resolve(fileName + ".json");
         Path log = workDir.resolve(fileName + ".log");
         Files.deleteIfExists(result);
         List<String> command = new ArrayList<>(jvm());
-        long heapMiB = heapMiB(Files.size(trace));
+        long heapMiB = heapMiB(summary.operations(), summary.blocks());
         command.addAll(1, List.of("-Xms" + heapMiB + "m", "-Xmx" + heapMiB + "m", "-XX:+AlwaysPreTouch"));
         command.addAll(List.of(ReplayWorker.class.getName(), trace.toAbsolutePath().toString(), allocator,
                 Integer.toString(settings.warmup()), Integer.toString(settings.repeat()),
@@ -80,12 +81,13 @@ public final class ReplayProcess {
     }
 
     /**
-     * A Java heap for a worker replaying a trace of {@code traceBytes}: 64 MiB for the JVM, plus 24
-     * bytes per trace byte (a record takes at least 5 bytes; the loaded trace about 18 bytes per
-     * operation, up to three times that while its arrays grow, and 24 per block).
+     * A Java heap for a worker replaying a trace of {@code operations} on {@code blocks}: 64 MiB for
+     * the JVM, plus 64 bytes per operation (the loaded trace holds 18, up to three times that while its
+     * arrays grow, and 4 more to split them by thread) and 48 per block (24 while loading, 24 in the
+     * engine).
      */
-    static long heapMiB(long traceBytes) {
-        return 64 + (24 * traceBytes >> 20) + 1;
+    static long heapMiB(long operations, long blocks) {
+        return 64 + ((64 * operations + 48 * blocks) >> 20) + 1;
     }
 
     /** jemalloc loads into a JVM only with static TLS reserved at start: the child gets the setting. */
