@@ -195,6 +195,24 @@ public final class LibraryAllocator implements NativeAllocator {
         return jemalloc ? Jemalloc.rallocx(address, size, byteAlignment) : Mimalloc.realloc(address, size, byteAlignment);
     }
 
+    /**
+     * The bytes usable in a block, as the library tells them (jemalloc's {@code sallocx}, mimalloc's
+     * {@code mi_usable_size}): at least the size it was allocated with (at least 1 for a zero-size
+     * block), usually the library's size class for it. What lies past the size asked for is the
+     * allocator's internal waste.
+     *
+     * @param address a block this allocator handed out and has not freed, or 0 (then 0)
+     * @return the usable bytes of the block
+     * @implNote The address is not checked: an address the library did not hand out is undefined
+     *           behaviour (see the class comment on foreign pointers).
+     */
+    public long usableSize(long address) {
+        if (address == 0) {
+            return 0;
+        }
+        return jemalloc ? Jemalloc.sallocx(address) : Mimalloc.usableSize(address);
+    }
+
     /** {@code "jemalloc"} or {@code "mimalloc"}. */
     @Override
     public String name() {

@@ -57,6 +57,7 @@ public final class SystemAllocator implements NativeAllocator {
     private static final MethodHandle REALLOC;
     private static final MethodHandle ALIGNED_ALLOC;
     private static final MethodHandle FREE;
+    private static final MethodHandle MALLOC_USABLE_SIZE;
 
     static {
         // a pointer passed as a long is only right where both are 64-bit values in the same register
@@ -70,6 +71,7 @@ public final class SystemAllocator implements NativeAllocator {
         REALLOC = downcall(linker, "realloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG));
         ALIGNED_ALLOC = downcall(linker, "aligned_alloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG));
         FREE = downcall(linker, "free", FunctionDescriptor.ofVoid(JAVA_LONG));
+        MALLOC_USABLE_SIZE = downcall(linker, "malloc_usable_size", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
     }
 
     private static MethodHandle downcall(Linker linker, String name, FunctionDescriptor descriptor) {
@@ -139,6 +141,27 @@ public final class SystemAllocator implements NativeAllocator {
             return cRealloc(address, nonZero(newSize));
         }
         return NativeAllocator.super.realloc(address, oldSize, byteAlignment, newSize); // aligned alloc, copy, free
+    }
+
+    /**
+     * The bytes usable in a block, from glibc's {@code malloc_usable_size}: at least the size it was
+     * allocated with (at least 1 for a zero-size block), often more, because glibc rounds requests up
+     * to its chunk sizes. What lies past the size asked for is the allocator's internal waste.
+     *
+     * @param address a block this allocator handed out and has not freed, or 0 (then 0)
+     * @return the usable bytes of the block
+     * @implNote The address is not checked: as with {@link #dealloc}, an address libc did not hand
+     *           out is undefined behaviour (see the class comment on foreign pointers).
+     */
+    public long usableSize(long address) {
+        if (address == 0) {
+            return 0;
+        }
+        try {
+            return (long) MALLOC_USABLE_SIZE.invokeExact(address);
+        } catch (Throwable t) {
+            throw new AssertionError("malloc_usable_size downcall", t);
+        }
     }
 
     /** {@code "system"}. */

@@ -75,6 +75,7 @@ public final class TraceReader implements AutoCloseable {
     private final Instant startTime;
     private final String allocatorName;
     private long position;
+    private long recordOffset;
     private long records;
     private long nanos;
     private long nextBlockId;
@@ -157,6 +158,7 @@ public final class TraceReader implements AutoCloseable {
             return null;
         }
         long recordStart = position;
+        recordOffset = recordStart;
         int op = in.read();
         if (op < 0) {
             finished = true;
@@ -171,6 +173,16 @@ public final class TraceReader implements AutoCloseable {
             finished = true; // a trace whose writer never closed may end inside a record
             return null;
         }
+    }
+
+    /**
+     * The byte offset in the file of the record {@link #next()} returned last, for error messages
+     * that point into the trace. After {@code next()} returned null it stays where the trace stopped:
+     * at the {@code END} record, at the start of a record cut short, or at the end of the file when
+     * the file ends between two records.
+     */
+    public long recordOffset() {
+        return recordOffset;
     }
 
     /** Did the trace end with its {@code END} record (its writer closed)? Known once {@link #next()} returned null. */

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,39 @@ class LibraryAllocatorTest {
         long libcBlock = new SystemAllocator().alloc(100, 8);
         assertFalse((boolean) inHeap.invokeExact(libcBlock), "libc's block inside mimalloc's heap: a replaced malloc?");
         new SystemAllocator().dealloc(libcBlock, 100, 8);
+    }
+
+    @Test
+    void jemallocUsableSizeIsItsSizeClass() throws Throwable {
+        LibraryAllocator jemalloc = (LibraryAllocator) RequiredLibrary.require(LibraryAllocator.JEMALLOC);
+        MethodHandle nallocx = function("libjemalloc.so.2", "nallocx", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT));
+        for (long byteSize : new long[] {0, 1, 100, 1000, 5000, 100_000, 3 << 20}) {
+            long address = jemalloc.alloc(byteSize, 8);
+            long expected = (long) nallocx.invokeExact(Math.max(byteSize, 1), 0);
+            assertEquals(expected, jemalloc.usableSize(address), "usable size of a " + byteSize + "-byte block");
+            jemalloc.dealloc(address, byteSize, 8);
+        }
+        long aligned = jemalloc.alloc(100, 4096);
+        assertTrue(jemalloc.usableSize(aligned) >= 100);
+        jemalloc.dealloc(aligned, 100, 4096);
+        assertEquals(0, jemalloc.usableSize(0));
+    }
+
+    @Test
+    void mimallocUsableSizeCoversTheSizeAskedFor() {
+        LibraryAllocator mimalloc = (LibraryAllocator) RequiredLibrary.require(LibraryAllocator.MIMALLOC);
+        for (long byteAlignment : new long[] {1, 64, 4096}) {
+            for (long byteSize : new long[] {0, 1, 100, 5000, 3 << 20}) {
+                long address = mimalloc.alloc(byteSize, byteAlignment);
+                long usable = mimalloc.usableSize(address);
+                // an aligned request takes size + alignment from a size class, up to 25 % apart
+                assertTrue(usable >= Math.max(byteSize, 1) && usable <= 2 * (Math.max(byteSize, 8) + byteAlignment),
+                        "usable " + usable + " of a " + byteSize + "-byte block aligned to " + byteAlignment);
+                MemorySegment.ofAddress(address).reinterpret(usable).fill((byte) 0x5A); // all the caller's
+                mimalloc.dealloc(address, byteSize, byteAlignment);
+            }
+        }
+        assertEquals(0, mimalloc.usableSize(0));
     }
 
     /** Size 256, 512, 1024 at alignment 256 or more: every block of mi_malloc_aligned is misaligned (2.0.9). */

@@ -100,6 +100,27 @@ class SystemAllocatorTest {
     }
 
     @Test
+    void usableSizeCoversTheSizeAskedForAndIsMallocs() {
+        for (long byteAlignment : new long[] {8, 64, 4096}) {
+            for (long byteSize : new long[] {0, 1, 24, 100, 5000, 1 << 20}) {
+                long address = system.alloc(byteSize, byteAlignment);
+                long usable = system.usableSize(address);
+                assertTrue(usable >= Math.max(byteSize, 1), "usable " + usable + " of a " + byteSize + "-byte block");
+                assertTrue(usable < Math.max(byteSize, 1) + 4096 + byteAlignment,
+                        "usable " + usable + " of a " + byteSize + "-byte block: more than glibc rounds");
+                fillPattern(address, usable); // every usable byte is the caller's
+                assertPattern(address, usable);
+                system.dealloc(address, byteSize, byteAlignment);
+            }
+        }
+        long smallest = system.alloc(1, 8);
+        long usable = system.usableSize(smallest);
+        system.dealloc(smallest, 1, 8);
+        assertEquals(24, usable, "glibc's smallest chunk (32 bytes on 64-bit) holds 24 bytes");
+        assertEquals(0, system.usableSize(0));
+    }
+
+    @Test
     void reallocKeepsContent() {
         long address = system.alloc(64, 8);
         fillPattern(address, 64);

@@ -34,6 +34,8 @@ public final class Jemalloc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle DALLOCX = LIBRARY.criticalDowncall("dallocx",
             FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SALLOCX = LIBRARY.criticalDowncall("sallocx",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT));
 
     private Jemalloc() {
     }
@@ -93,6 +95,16 @@ public final class Jemalloc {
             DALLOCX.invokeExact(address, 0);
         } catch (Throwable t) {
             throw new AssertionError("dallocx downcall", t);
+        }
+    }
+
+    /** {@code sallocx(address, 0)}: the real size of the block, its size class. */
+    public static long sallocx(long address) {
+        assert address != 0 : "sallocx(NULL) is undefined";
+        try {
+            return (long) SALLOCX.invokeExact(address, 0);
+        } catch (Throwable t) {
+            throw new AssertionError("sallocx downcall", t);
         }
     }
 }

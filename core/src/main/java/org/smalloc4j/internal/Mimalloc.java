@@ -47,6 +47,8 @@ public final class Mimalloc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle FREE = LIBRARY.criticalDowncall("mi_free",
             FunctionDescriptor.ofVoid(JAVA_LONG));
+    private static final MethodHandle USABLE_SIZE = LIBRARY.criticalDowncall("mi_usable_size",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
 
     private Mimalloc() {
     }
@@ -106,6 +108,15 @@ public final class Mimalloc {
             FREE.invokeExact(address);
         } catch (Throwable t) {
             throw new AssertionError("mi_free downcall", t);
+        }
+    }
+
+    /** {@code mi_usable_size}: the bytes available in the block. */
+    public static long usableSize(long address) {
+        try {
+            return (long) USABLE_SIZE.invokeExact(address);
+        } catch (Throwable t) {
+            throw new AssertionError("mi_usable_size downcall", t);
         }
     }
 }

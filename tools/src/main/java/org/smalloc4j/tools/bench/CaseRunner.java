@@ -140,7 +140,8 @@ public final class CaseRunner {
         return ops;
     }
 
-    private static void joinUninterruptibly(Thread thread) {
+    /** Waits for {@code thread} to end, keeping an interrupt for later (also used by the replay's threads). */
+    public static void joinUninterruptibly(Thread thread) {
         boolean interrupted = false;
         while (true) {
             try {

@@ -10,9 +10,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Reads and writes at raw addresses without making a segment per block: one segment spans the whole
- * address space, so a workload's hot loop allocates nothing on the Java heap.
+ * address space, so a workload's hot loop allocates nothing on the Java heap. Public for the
+ * replay engine, which stamps its blocks the same way.
  */
-final class Memory {
+public final class Memory {
 
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
@@ -22,15 +23,23 @@ final class Memory {
     private Memory() {
     }
 
-    static void putByte(long address, byte value) {
+    /** The byte at an address. */
+    public static byte getByte(long address) {
+        return EVERYTHING.get(JAVA_BYTE, address);
+    }
+
+    /** Stores a byte at an address. */
+    public static void putByte(long address, byte value) {
         EVERYTHING.set(JAVA_BYTE, address, value);
     }
 
-    static long getLong(long address) {
+    /** The long at an address, aligned or not (native byte order). */
+    public static long getLong(long address) {
         return EVERYTHING.get(JAVA_LONG_UNALIGNED, address);
     }
 
-    static void putLong(long address, long value) {
+    /** Stores a long at an address, aligned or not (native byte order). */
+    public static void putLong(long address, long value) {
         EVERYTHING.set(JAVA_LONG_UNALIGNED, address, value);
     }
 
