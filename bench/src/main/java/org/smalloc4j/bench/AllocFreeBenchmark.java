@@ -1,5 +1,6 @@
 package org.smalloc4j.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,7 +52,8 @@ import org.smalloc4j.NativeAllocator;
  * </pre>
  * The methods: {@code pair1T}/{@code pair2T} raw layer, {@code ffmPair1T}/{@code ffmPair2T} FFM layer,
  * with 1 and 2 threads. {@code -prof gc} shows what each allocates on the Java heap per operation: about
- * 0 B/op on the raw layer, a segment (40 B on Smalloc) per block on the FFM layer. JMH 1.37 calls
+ * 0 B/op on the raw layer, a segment (40 B on Smalloc) per block on the FFM layer, whose methods return
+ * the segment to JMH as a caller would keep it (so that the JIT cannot drop it). JMH 1.37 calls
  * {@code sun.misc.Unsafe}: the forks are started with {@code --sun-misc-unsafe-memory-access=allow}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -143,13 +145,13 @@ public class AllocFreeBenchmark {
 
     @Benchmark
     @Threads(1)
-    public long ffmPair1T(ThreadCycle thread) {
+    public MemorySegment ffmPair1T(ThreadCycle thread) {
         return thread.cycle.ffm(size);
     }
 
     @Benchmark
     @Threads(2)
-    public long ffmPair2T(ThreadCycle thread) {
+    public MemorySegment ffmPair2T(ThreadCycle thread) {
         return thread.cycle.ffm(size);
     }
 }

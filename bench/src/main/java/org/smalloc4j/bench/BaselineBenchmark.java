@@ -94,8 +94,11 @@ public class BaselineBenchmark {
     /** One block of {@code byteSize} bytes allocated, written and (where the source can) freed. */
     @FunctionalInterface
     interface BlockSource {
-        /** Returns a value read from the block or its address (a {@code long}: nothing boxed). */
-        long cycle(int byteSize);
+        /**
+         * Returns the block's object (segment, buffer), which JMH's blackhole takes, as
+         * {@link AllocFreeBenchmark}'s FFM layer returns its segments: the object is really made.
+         */
+        Object cycle(int byteSize);
     }
 
     @Setup
@@ -128,25 +131,23 @@ public class BaselineBenchmark {
         };
     }
 
-    private static long confinedArenaCycle(int byteSize) {
+    private static MemorySegment confinedArenaCycle(int byteSize) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment segment = arena.allocate(byteSize, BlockCycle.BYTE_ALIGNMENT);
             segment.set(JAVA_BYTE, 0, (byte) 1);
-            return segment.address();
+            return segment;
         }
     }
 
-    /** The buffer escapes anyway: its cleaner is registered with the JDK until the GC finds it unreachable. */
-    private static long directBufferCycle(int byteSize) {
-        return ByteBuffer.allocateDirect(byteSize).put(0, (byte) 1).get(0);
+    private static ByteBuffer directBufferCycle(int byteSize) {
+        return ByteBuffer.allocateDirect(byteSize).put(0, (byte) 1);
     }
 
-    private static long nettyCycle(ByteBufAllocator allocator, int byteSize) {
+    private static ByteBuf nettyCycle(ByteBufAllocator allocator, int byteSize) {
         final ByteBuf buffer = allocator.directBuffer(byteSize);
         buffer.writeByte(1);
-        final long address = buffer.memoryAddress();
-        buffer.release();
-        return address;
+        buffer.release(); // a pooled buffer object goes back to Netty's recycler: returning it makes nothing new
+        return buffer;
     }
 
     /**
@@ -216,13 +217,13 @@ public class BaselineBenchmark {
 
     @Benchmark
     @Threads(1)
-    public long ffmPair1T() {
+    public Object ffmPair1T() {
         return source.cycle(size);
     }
 
     @Benchmark
     @Threads(2)
-    public long ffmPair2T() {
+    public Object ffmPair2T() {
         return source.cycle(size);
     }
 }

@@ -21,8 +21,12 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
     /** One block of {@code byteSize} through the raw layer; returns its address. */
     abstract long raw(long byteSize);
 
-    /** One block of {@code byteSize} through the FFM layer; returns its address. */
-    abstract long ffm(long byteSize);
+    /**
+     * One block of {@code byteSize} through the FFM layer; returns its segment, which JMH's blackhole
+     * takes, so that the segment object is really made (returned, as a caller keeps it; an address
+     * alone lets the JIT drop the object on some call paths and not on others).
+     */
+    abstract MemorySegment ffm(long byteSize);
 
     /** Gives back everything this thread still holds; the allocator stays open. */
     abstract void close();
@@ -53,11 +57,11 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
         }
 
         @Override
-        long ffm(long byteSize) {
+        MemorySegment ffm(long byteSize) {
             final MemorySegment segment = heap.allocate(byteSize, BYTE_ALIGNMENT);
             segment.set(JAVA_BYTE, 0, (byte) 1);
             heap.free(segment);
-            return segment.address();
+            return segment;
         }
 
         @Override
@@ -100,11 +104,11 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
         }
 
         @Override
-        long ffm(long byteSize) {
+        MemorySegment ffm(long byteSize) {
             final MemorySegment segment = arena.allocate(byteSize, BYTE_ALIGNMENT);
             segment.set(JAVA_BYTE, 0, (byte) 1);
             endOfBlock();
-            return segment.address();
+            return segment;
         }
 
         private void endOfBlock() {

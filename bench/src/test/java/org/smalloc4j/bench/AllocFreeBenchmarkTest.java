@@ -1,5 +1,6 @@
 package org.smalloc4j.bench;
 
+import java.lang.foreign.MemorySegment;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -51,11 +52,16 @@ class AllocFreeBenchmarkTest {
         for (int i = 0; i < OPERATIONS; i++) {
             assertNotEquals(0, benchmark.pair1T(first));
             assertNotEquals(0, benchmark.pair2T(second));
-            assertNotEquals(0, benchmark.ffmPair1T(first));
-            assertNotEquals(0, benchmark.ffmPair2T(second));
+            assertBlock(benchmark.ffmPair1T(first), size);
+            assertBlock(benchmark.ffmPair2T(second), size);
         }
         first.tearDown();
         second.tearDown(); // the last one checks that nothing is left, and would throw
+    }
+
+    private static void assertBlock(MemorySegment segment, long size) {
+        assertNotEquals(0, segment.address());
+        assertEquals(size, segment.byteSize());
     }
 
     @Test
