@@ -39,9 +39,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * JDK's way to free one segment;</li>
  * <li>{@code direct-buffer}: {@code ByteBuffer.allocateDirect}. A direct buffer cannot be freed
  * explicitly: the operation only allocates, and the GC frees the buffers it finds unreachable (their
- * cleaners run later); when the direct-memory limit ({@code -XX:MaxDirectMemorySize}, by default the
- * heap's maximum) is reached, {@code allocateDirect} itself calls {@code System.gc()} and waits. Read
- * its figures with {@code -prof gc}: they include the collections they cause;</li>
+ * cleaners run later); when the direct-memory limit is reached, {@code allocateDirect} itself calls
+ * {@code System.gc()} and waits. The forks set that limit to 1 GiB ({@code -XX:MaxDirectMemorySize=1g};
+ * the default, the heap's maximum, would let garbage buffers hold gigabytes of touched memory on a
+ * shared machine), so at 1 MiB a collection comes about every thousand operations. Read its figures
+ * with {@code -prof gc}: they include the collections they cause;</li>
  * <li>{@code netty-pooled}: {@code PooledByteBufAllocator.DEFAULT.directBuffer(size)}, then
  * {@code release()};</li>
  * <li>{@code netty-adaptive}: Netty 4.2's {@code AdaptiveByteBufAllocator} (direct), then
@@ -75,7 +77,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-Djmh.executor=CUSTOM", "-Djmh.executor.class=org.smalloc4j.bench.FastThreadLocalExecutor",
         "-Dio.netty.leakDetection.level=disabled", "-Dio.netty.tryReflectionSetAccessible=true",
-        "--add-opens=java.base/java.nio=ALL-UNNAMED"})
+        "--add-opens=java.base/java.nio=ALL-UNNAMED", "-XX:MaxDirectMemorySize=1g"})
 @State(Scope.Benchmark)
 public class BaselineBenchmark {
 
