@@ -19,7 +19,7 @@ import java.util.Set;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar org.smalloc4j.bench.report.JmhReport results.json… \
- *     [--markdown FILE] [--csv FILE] [--column allocator] [--baseline smalloc]
+ *     [--markdown FILE] [--csv FILE] [--column allocator] [--baseline smalloc] [--methods M,…] [--columns C,…]
  * </pre>
  *
  * <p><b>Rows and columns.</b> A result's column is the value of its {@code --column} parameter
@@ -31,7 +31,9 @@ import java.util.Set;
  * column of the same row ({@code 1.6x}: 1.6 times the baseline's time, so the baseline is faster above
  * 1). When the results carry {@code -prof gc}'s bytes per operation, a second table gives them.
  * Results without the column parameter are listed after the tables, one per line. Two results for the
- * same cell are an error, not a silent choice.
+ * same cell are an error, not a silent choice. {@code --methods pair1T,pair2T} keeps only those
+ * methods' rows, in that order; {@code --columns smalloc,system} only those columns, in that order
+ * (both for the Markdown; the CSV has every result).
  *
  * <p>The CSV has one line per result: benchmark, method, mode, threads, every parameter, ns/op, error,
  * B/op (empty without {@code -prof gc}).
@@ -44,18 +46,31 @@ public final class JmhReport {
               --markdown    where the Markdown tables go (default: standard output)
               --csv         also write one CSV line per result there
               --column      the parameter whose values are the columns (default: allocator)
-              --baseline    the column the ratios are to (default: smalloc)""";
+              --baseline    the column the ratios are to (default: smalloc)
+              --methods     only these methods' rows, in this order (comma-separated; default: all)
+              --columns     only these columns, in this order (comma-separated; default: all, baseline first)""";
 
     private final String column;
     private final String baseline;
+    private final List<String> methods; // empty: all, in order of appearance
+    private final List<String> columns; // empty: all, the baseline first
 
     /**
      * @param column the parameter whose values are the columns
      * @param baseline the column the ratios are to
+     * @param methods the methods whose rows to show, in order; empty for all
+     * @param columns the columns to show, in order; empty for all
      */
-    public JmhReport(String column, String baseline) {
+    public JmhReport(String column, String baseline, List<String> methods, List<String> columns) {
         this.column = column;
         this.baseline = baseline;
+        this.methods = List.copyOf(methods);
+        this.columns = List.copyOf(columns);
+    }
+
+    /** Every row and column. */
+    public JmhReport(String column, String baseline) {
+        this(column, baseline, List.of(), List.of());
     }
 
     public static void main(String[] args) {
@@ -69,6 +84,8 @@ public final class JmhReport {
         Path csv = null;
         String column = "allocator";
         String baseline = "smalloc";
+        List<String> methods = List.of();
+        List<String> columns = List.of();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -76,6 +93,8 @@ public final class JmhReport {
                     case "--csv" -> csv = Path.of(value(args, ++i));
                     case "--column" -> column = value(args, ++i);
                     case "--baseline" -> baseline = value(args, ++i);
+                    case "--methods" -> methods = List.of(value(args, ++i).split(","));
+                    case "--columns" -> columns = List.of(value(args, ++i).split(","));
                     case "-h", "--help" -> {
                         out.println(USAGE);
                         return 0;
@@ -101,7 +120,7 @@ public final class JmhReport {
             for (Path input : inputs) {
                 results.addAll(JmhResult.parse(Files.readString(input), input.toString()));
             }
-            JmhReport report = new JmhReport(column, baseline);
+            JmhReport report = new JmhReport(column, baseline, methods, columns);
             String tables = report.markdown(results);
             if (markdown == null) {
                 out.print(tables);
@@ -133,7 +152,8 @@ public final class JmhReport {
      *
      * @throws IllegalArgumentException if two results fall in the same cell
      */
-    public String markdown(List<JmhResult> results) {
+    public String markdown(List<JmhResult> allResults) {
+        List<JmhResult> results = allResults.stream().filter(this::shown).toList();
         Map<String, Map<String, JmhResult>> rows = rows(results);
         List<String> columns = columns(results);
         StringBuilder text = new StringBuilder();
@@ -187,10 +207,17 @@ public final class JmhReport {
         return base == null || base == result ? time : time + " (" + ratio(result.nanosPerOp() / base.nanosPerOp()) + ")";
     }
 
+    /** Is the result's method among {@code --methods}, and its column among {@code --columns}? */
+    private boolean shown(JmhResult result) {
+        String name = result.params().get(column);
+        return (methods.isEmpty() || methods.contains(result.method()))
+                && (columns.isEmpty() || name == null || columns.contains(name));
+    }
+
     /** The rows, in order, each a map from column to result. */
     private Map<String, Map<String, JmhResult>> rows(List<JmhResult> results) {
         List<JmhResult> tabled = results.stream().filter(r -> r.params().containsKey(column)).toList();
-        List<String> methods = tabled.stream().map(JmhResult::method).distinct().toList();
+        List<String> methods = this.methods.isEmpty() ? tabled.stream().map(JmhResult::method).distinct().toList() : this.methods;
         Comparator<JmhResult> order = Comparator.<JmhResult>comparingInt(r -> methods.indexOf(r.method()))
                 .thenComparing(this::otherParams, JmhReport::compareValues);
         Map<String, Map<String, JmhResult>> rows = new LinkedHashMap<>();
@@ -209,6 +236,9 @@ public final class JmhReport {
     private List<String> columns(List<JmhResult> results) {
         Set<String> names = new LinkedHashSet<>();
         results.stream().map(r -> r.params().get(column)).filter(name -> name != null).forEach(names::add);
+        if (!this.columns.isEmpty()) {
+            return this.columns.stream().filter(names::contains).toList();
+        }
         List<String> columns = new ArrayList<>(names);
         if (columns.remove(baseline)) {
             columns.addFirst(baseline);

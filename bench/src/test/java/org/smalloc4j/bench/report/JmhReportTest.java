@@ -68,6 +68,26 @@ class JmhReportTest {
     }
 
     @Test
+    void methodsAndColumnsCanBeChosenAndOrdered() {
+        JmhReport report = new JmhReport("allocator", "smalloc", List.of("ffmPair1T", "pair1T"), List.of("direct-buffer", "smalloc"));
+        assertEquals("""
+                ns/op ± 99.9 % confidence half-width (µs or ms where marked); (1.6x): time / smalloc's time in the same row, above 1 smalloc is faster
+
+                | case | direct-buffer | smalloc |
+                |---|---:|---:|
+                | ffmPair1T 1 MiB | 1.61 ± 0.20 ms (120x) | 13.3 µs |
+                | pair1T 16 B |  | 18.3 ± 1.1 |
+                | pair1T 4 KiB |  | 18.8 ± 1.8 |
+                """, report.markdown(JmhResult.parse(RUN, "run.json")).split("\n\nJava heap")[0] + "\n");
+        String onlyClose = new JmhReport("allocator", "smalloc", List.of("close"), List.of()).markdown(JmhResult.parse(RUN, "run.json"));
+        assertEquals("""
+                | benchmark | ns/op | B/op |
+                |---|---:|---:|
+                | SharedArenaBenchmark.close blocks=256 16 B | 88.8 ± 13.9 µs | 29450 |
+                """, onlyClose);
+    }
+
+    @Test
     void theCsvHasALinePerResultAndEveryParameter() {
         List<String> lines = JmhReport.csv(JmhResult.parse(RUN, "run.json")).lines().toList();
         assertEquals(8, lines.size());
