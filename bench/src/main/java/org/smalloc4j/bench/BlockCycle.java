@@ -76,7 +76,8 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
      * operation is one allocation plus a sixty-fourth of a reset, as in a request that allocates
      * {@value #BLOCKS_PER_RESET} blocks and drops them together. The chunk holds all
      * {@value #BLOCKS_PER_RESET} blocks (at least the default 64 KiB), so that every size stays on the
-     * bump path: no block becomes a large block of the parent.
+     * bump path: one chunk serves every generation, none is taken from the parent after the first,
+     * and no block becomes a large block of the parent.
      */
     static final class ResetEvery extends BlockCycle {
 
@@ -88,7 +89,9 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
 
         ResetEvery(NativeAllocator parent, long byteSize) {
             long slot = (byteSize + BYTE_ALIGNMENT - 1) & -BYTE_ALIGNMENT;
-            this.arena = BumpArena.of(parent, Math.max(BumpArena.DEFAULT_CHUNK_BYTES, BLOCKS_PER_RESET * slot));
+            // a bump arena's block never ends at its chunk's end: room for one more alignment step
+            long generation = BLOCKS_PER_RESET * slot + BYTE_ALIGNMENT;
+            this.arena = BumpArena.of(parent, Math.max(BumpArena.DEFAULT_CHUNK_BYTES, generation));
         }
 
         /** This thread's arena (setup checks it). */

@@ -32,9 +32,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * all threads share; the arena is opened before the iteration and closed after it, outside the timing
  * (JMH runs iteration fixtures when every thread is done). The score is per allocation
  * ({@code @OperationsPerInvocation}). A shot holds at most {@value #BLOCKS} blocks per thread: 256 MiB
- * per thread at 1 MiB. The trial's setup warms the code first (ten thousands of allocations on
- * throw-away arenas), because a few hundred allocations per shot would otherwise be timed in the
- * interpreter.
+ * per thread at 1 MiB. The trial's setup warms the code first (51,200 small allocations on throw-away
+ * arenas), because a few hundred allocations per shot would otherwise be timed in the interpreter.
  *
  * <p>{@code close}: one shot closes an arena that holds {@code blocks} blocks of {@code size}
  * bytes, allocated before the shot: the thread handshake of a shared arena's close plus one

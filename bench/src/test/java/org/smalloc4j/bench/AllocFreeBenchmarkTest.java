@@ -64,13 +64,18 @@ class AllocFreeBenchmarkTest {
         assertEquals(size, segment.byteSize());
     }
 
-    @Test
-    void aBumpArenaPerThreadTakesBlocksAfterOneAnother() {
-        AllocFreeBenchmark benchmark = benchmark(BenchAllocators.BUMP, 64);
+    @ParameterizedTest
+    @ValueSource(longs = {16, 4096, 65536, 1 << 20})
+    void aBumpArenaServesEveryGenerationFromOneChunk(long size) {
+        AllocFreeBenchmark benchmark = benchmark(BenchAllocators.BUMP, size);
         AllocFreeBenchmark.ThreadCycle thread = thread(benchmark);
         long first = benchmark.pair1T(thread);
-        long second = benchmark.pair1T(thread);
-        assertEquals(first + 64, second, "a bump arena hands out blocks one after the other");
+        for (int generation = 0; generation < 3; generation++) {
+            for (int i = generation == 0 ? 1 : 0; i < BlockCycle.ResetEvery.BLOCKS_PER_RESET; i++) {
+                // after each reset the next generation starts the same chunk again
+                assertEquals(first + i * size, benchmark.pair1T(thread), "block " + i + " of generation " + generation);
+            }
+        }
         thread.tearDown();
     }
 
