@@ -31,8 +31,8 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
     /** Gives back everything this thread still holds; the allocator stays open. */
     abstract void close();
 
-    /** Fails as the FFM layer would rather than write to address 0. */
-    static long checked(NativeAllocator heap, long address, long byteSize) {
+    /** Writes a byte at a block's address; fails as the FFM layer would rather than write to address 0. */
+    static long touched(NativeAllocator heap, long address, long byteSize) {
         if (address == 0) {
             throw new OutOfMemoryError(heap.name() + " could not allocate " + byteSize + " bytes");
         }
@@ -51,7 +51,7 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
 
         @Override
         long raw(long byteSize) {
-            final long address = checked(heap, heap.alloc(byteSize, BYTE_ALIGNMENT), byteSize);
+            final long address = touched(heap, heap.alloc(byteSize, BYTE_ALIGNMENT), byteSize);
             heap.dealloc(address, byteSize, BYTE_ALIGNMENT);
             return address;
         }
@@ -101,7 +101,7 @@ abstract sealed class BlockCycle permits BlockCycle.FreeEach, BlockCycle.ResetEv
 
         @Override
         long raw(long byteSize) {
-            final long address = checked(arena, arena.alloc(byteSize, BYTE_ALIGNMENT), byteSize);
+            final long address = touched(arena, arena.alloc(byteSize, BYTE_ALIGNMENT), byteSize);
             endOfBlock();
             return address;
         }
