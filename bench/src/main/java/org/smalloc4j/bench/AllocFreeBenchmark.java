@@ -38,7 +38,9 @@ import org.smalloc4j.NativeAllocator;
  * tracker shared by the threads;</li>
  * <li>not in the default list: {@code tracking-trace:smalloc} (a tracker recording a trace to
  * {@code /dev/null}), {@code smalloc-heap} and {@code smalloc-checked} (builder heaps without and with
- * checked mode).</li>
+ * checked mode), {@code smalloc-heap-keep-pages} (a builder heap that never gives pages back: the
+ * cost of page release shows at 1 MiB) and {@code smalloc-heap-no-cache} (a builder heap without
+ * thread caches).</li>
  * </ul>
  * Every allocator but the bump arenas is shared by the threads. Setup checks that the allocator
  * really allocates the size through both layers; teardown checks that everything was given back
@@ -48,6 +50,7 @@ import org.smalloc4j.NativeAllocator;
  * bench/run 'AllocFreeBenchmark' -prof gc                                   # all, as published
  * bench/run 'AllocFreeBenchmark\.pair[12]T$' -p allocator=smalloc,tracking:smalloc,tracking-trace:smalloc
  * bench/run 'AllocFreeBenchmark\.pair1T$' -p allocator=smalloc,smalloc-heap,smalloc-checked -p size=16,4096
+ * bench/run 'AllocFreeBenchmark\.pair1T$' -p allocator=smalloc-heap,smalloc-heap-keep-pages,smalloc-heap-no-cache
  * bench/run 'AllocFreeBenchmark\.pair1T$' -p size=16 -f 1 -wi 1 -i 1 -w 200ms -r 200ms   # smoke run, not figures
  * </pre>
  * The methods: {@code pair1T}/{@code pair2T} raw layer, {@code ffmPair1T}/{@code ffmPair2T} FFM layer,

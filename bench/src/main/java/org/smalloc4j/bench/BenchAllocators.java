@@ -31,10 +31,14 @@ final class BenchAllocators {
     static final String SMALLOC_HEAP = "smalloc-heap";
     /** A builder heap in checked mode. */
     static final String SMALLOC_CHECKED = "smalloc-checked";
+    /** A builder heap that never gives pages back: against {@value #SMALLOC_HEAP}, the cost of releasing (1 MiB). */
+    static final String SMALLOC_KEEP_PAGES = "smalloc-heap-keep-pages";
+    /** A builder heap without thread caches: against {@value #SMALLOC_HEAP}, what the caches save. */
+    static final String SMALLOC_NO_CACHE = "smalloc-heap-no-cache";
 
     /** Every name {@link #open} takes. */
     static final List<String> NAMES = List.of(SMALLOC, "system", "jemalloc", "mimalloc", BUMP, TRACKING,
-            TRACKING_TRACE, SMALLOC_HEAP, SMALLOC_CHECKED);
+            TRACKING_TRACE, SMALLOC_HEAP, SMALLOC_CHECKED, SMALLOC_KEEP_PAGES, SMALLOC_NO_CACHE);
 
     /** Writes at raw addresses without a segment per block (no Java-heap allocation). */
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
@@ -57,6 +61,8 @@ final class BenchAllocators {
             case TRACKING_TRACE -> TrackingAllocator.builder(Smalloc.global()).traceTo(Path.of("/dev/null")).build();
             case SMALLOC_HEAP -> Smalloc.builder().name(SMALLOC_HEAP).build();
             case SMALLOC_CHECKED -> Smalloc.builder().name(SMALLOC_CHECKED).checked(true).build();
+            case SMALLOC_KEEP_PAGES -> Smalloc.builder().name(SMALLOC_KEEP_PAGES).releaseThreshold(Long.MAX_VALUE).build();
+            case SMALLOC_NO_CACHE -> Smalloc.builder().name(SMALLOC_NO_CACHE).threadCaches(false).build();
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "': the known ones are " + NAMES);
         };
     }
