@@ -75,8 +75,9 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  * bytes. A block freed straight through the inner allocator, behind the tracker's back, is counted
  * (and recorded) as freed when the inner allocator hands its address out again.
  *
- * <p><b>Costs.</b> Counters only: per call, a thread-local lookup and plain stores to the calling
- * thread's own counters; no word that other threads write, so no locked instruction and no cache
+ * <p><b>Costs.</b> Counters only: per call, finding the calling thread's cell (a cache slot picked
+ * by thread id, checked by owner; a {@link ThreadLocal} for a thread whose slot another live thread
+ * holds) and plain stores to its counters; no word that other threads write, so no locked instruction and no cache
  * line moving between cores. An allocation also reads two shared words that change rarely (the
  * published live bytes and the peak). Locked instructions come only when a thread's live bytes have
  * moved by more than {@value #PEAK_BATCH_BYTES} bytes since it last published them (one atomic add:
@@ -184,24 +185,29 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- raw layer
 
+    /*
+     * alloc and allocZeroed each call their own inner method, with counting in one small method: a
+     * shared method calling both grows, once compiled, too big for the JIT to inline into callers.
+     */
+
     @Override
     public long alloc(long byteSize, long byteAlignment) {
-        return allocCounted(byteSize, byteAlignment, false);
+        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
+        checkOpen();
+        return countingOnly ? counted(inner.alloc(byteSize, byteAlignment), byteSize)
+                : allocExact(byteSize, byteAlignment, false);
     }
 
     @Override
     public long allocZeroed(long byteSize, long byteAlignment) {
-        return allocCounted(byteSize, byteAlignment, true);
-    }
-
-    private long allocCounted(long byteSize, long byteAlignment, boolean zeroed) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
         checkOpen();
-        if (countingOnly) {
-            long address = zeroed ? inner.allocZeroed(byteSize, byteAlignment) : inner.alloc(byteSize, byteAlignment);
-            countAnswer(address, byteSize);
-            return address;
-        }
+        return countingOnly ? counted(inner.allocZeroed(byteSize, byteAlignment), byteSize)
+                : allocExact(byteSize, byteAlignment, true);
+    }
+
+    /** With a limit or recording: exact live bytes. */
+    private long allocExact(long byteSize, long byteAlignment, boolean zeroed) {
         return blocks != null
                 ? allocRecording(zeroed ? ZEROED : PLAIN, 0, byteSize, byteAlignment)
                 : allocLimited(byteSize, byteAlignment, zeroed);
@@ -214,18 +220,25 @@ public final class TrackingAllocator implements NativeAllocator {
         if (address == 0) {
             return;
         }
-        if (blocks != null) {
-            deallocRecording(address, byteSize, byteAlignment);
+        if (!countingOnly) {
+            deallocExact(address, byteSize, byteAlignment);
             return;
         }
         inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
         TrackingCounters.Cell cell = counters.cell();
         countFree(cell, byteSize);
-        if (countingOnly) {
-            counters.liveShrank(cell);
-        } else {
-            SHARED.getAndAdd(shared, LIVE, -byteSize);
+        counters.liveShrank(cell);
+    }
+
+    /** With a limit or recording: exact live bytes. */
+    private void deallocExact(long address, long byteSize, long byteAlignment) {
+        if (blocks != null) {
+            deallocRecording(address, byteSize, byteAlignment);
+            return;
         }
+        inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
+        countFree(counters.cell(), byteSize);
+        SHARED.getAndAdd(shared, LIVE, -byteSize);
     }
 
     /** {@inheritDoc} The inner allocator's {@code realloc} does the work; this counts it once. */
@@ -300,15 +313,16 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- counting only
 
-    /** Counts what the inner allocator answered, with counters only: a block, or a failure (0). */
-    private void countAnswer(long address, long byteSize) {
+    /** Counts what the inner allocator answered, with counters only (a block, or a failure: 0), and returns it. */
+    private long counted(long address, long byteSize) {
         TrackingCounters.Cell cell = counters.cell();
         if (address == 0) {
             countFailure(cell);
-            return;
+            return 0;
         }
         countAllocation(cell, byteSize);
         counters.liveGrew(cell);
+        return address;
     }
 
     private long allocLimited(long byteSize, long byteAlignment, boolean zeroed) {

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.smalloc4j.internal.TrackingCounters.PUBLISH_BATCH;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongPredicate;
 
 import org.junit.jupiter.api.Test;
 import org.smalloc4j.internal.TrackingCounters;
@@ -20,6 +23,38 @@ import org.smalloc4j.internal.TrackingCounters;
  * growth with short-lived threads.
  */
 class TrackingCountersTest {
+
+    /** Counts an allocation on the calling thread, as a counters-only tracker does. */
+    private static void allocated(TrackingCounters counters, long byteSize) {
+        TrackingCounters.Cell cell = counters.cell();
+        TrackingCounters.countAllocation(cell, byteSize);
+        counters.liveGrew(cell);
+    }
+
+    /** Counts a free on the calling thread, as a counters-only tracker does. */
+    private static void freed(TrackingCounters counters, long byteSize) {
+        TrackingCounters.Cell cell = counters.cell();
+        TrackingCounters.countFree(cell, byteSize);
+        counters.liveShrank(cell);
+    }
+
+    /** A started thread that has counted an allocation and waits for {@code release}, then runs {@code atEnd}. */
+    private static Thread holding(TrackingCounters counters, long byteSize, CountDownLatch release, Runnable atEnd)
+            throws InterruptedException {
+        CountDownLatch counted = new CountDownLatch(1);
+        Thread thread = Thread.ofPlatform().start(() -> {
+            allocated(counters, byteSize);
+            counted.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            atEnd.run();
+        });
+        counted.await();
+        return thread;
+    }
 
     @Test
     void sumsAreExactAfterConcurrentCounting() throws InterruptedException {
@@ -49,7 +84,7 @@ class TrackingCountersTest {
         assertEquals(8 * bytesPerThread, counters.sum(TrackingCounters.FREED_BYTES));
         assertEquals(0, counters.liveBytes());
         long[] histogram = counters.histogram();
-        assertEquals(8 * 200_000L, java.util.Arrays.stream(histogram).sum());
+        assertEquals(8 * 200_000L, Arrays.stream(histogram).sum());
         assertEquals(8 * 2, histogram[0], "sizes 0 and 1");
         assertEquals(8 * (199_999 - 131_072), histogram[18], "sizes 131073 .. 199999");
         long peak = counters.peakBytes();
@@ -88,25 +123,11 @@ class TrackingCountersTest {
     @Test
     void peakFallsShortByWhatAnotherThreadHoldsBackUntilItsCellIsFolded() throws InterruptedException {
         TrackingCounters counters = new TrackingCounters();
-        CountDownLatch counted = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
         long heldBack = PUBLISH_BATCH - 10; // within a batch: not published
-        Thread other = Thread.ofPlatform().start(() -> {
-            TrackingCounters.Cell cell = counters.cell();
-            TrackingCounters.countAllocation(cell, heldBack);
-            counters.liveGrew(cell);
-            counted.countDown();
-            try {
-                finish.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        counted.await();
+        Thread other = holding(counters, heldBack, finish, () -> { });
         assertEquals(heldBack, counters.peakBytes(), "the other thread saw its own bytes");
-        TrackingCounters.Cell mine = counters.cell();
-        TrackingCounters.countAllocation(mine, 100);
-        counters.liveGrew(mine);
+        allocated(counters, 100);
         assertEquals(heldBack + 100, counters.liveBytes(), "live bytes are exact");
         assertEquals(heldBack, counters.peakBytes(), "short by the other thread's unpublished bytes, below a batch");
 
@@ -114,28 +135,19 @@ class TrackingCountersTest {
         other.join();
         assertEquals(heldBack + 100, counters.liveBytes(), "reading folds the ended thread's cell");
         assertEquals(1, counters.cellCount());
-        TrackingCounters.countAllocation(mine, 1);
-        counters.liveGrew(mine);
+        allocated(counters, 1);
         assertEquals(heldBack + 101, counters.peakBytes(), "exact again: one thread left");
     }
 
     @Test
     void freesOfAnotherThreadsBlocksKeepLiveAndPeakExact() throws InterruptedException {
         TrackingCounters counters = new TrackingCounters();
-        TrackingCounters.Cell mine = counters.cell();
         long big = 5 * PUBLISH_BATCH;
-        TrackingCounters.countAllocation(mine, big);
-        counters.liveGrew(mine);
-        Thread freer = Thread.ofPlatform().start(() -> {
-            TrackingCounters.Cell cell = counters.cell();
-            TrackingCounters.countFree(cell, big); // this cell's live bytes go negative
-            counters.liveShrank(cell);
-        });
-        freer.join();
+        allocated(counters, big);
+        Thread.ofPlatform().start(() -> freed(counters, big)).join(); // that cell's live bytes go negative
         assertEquals(0, counters.liveBytes());
         assertEquals(big, counters.peakBytes());
-        TrackingCounters.countAllocation(mine, big + 1);
-        counters.liveGrew(mine);
+        allocated(counters, big + 1);
         assertEquals(big + 1, counters.peakBytes(), "after the fold, one thread: exact");
         assertEquals(big + 1, counters.liveBytes());
     }
@@ -144,20 +156,60 @@ class TrackingCountersTest {
     void cellsOfEndedThreadsAreFoldedAndTheirCountsKept() throws InterruptedException {
         TrackingCounters counters = new TrackingCounters();
         for (int t = 0; t < 1000; t++) {
-            Thread.ofPlatform().start(() -> {
-                TrackingCounters.Cell cell = counters.cell();
-                TrackingCounters.countAllocation(cell, 3);
-                counters.liveGrew(cell);
-            }).join();
+            Thread.ofPlatform().start(() -> allocated(counters, 3)).join();
         }
         assertTrue(counters.cellCount() <= 128, () -> counters.cellCount() + " cells for 1 live thread");
         assertEquals(1000, counters.sum(TrackingCounters.ALLOCATIONS));
         assertEquals(3000, counters.liveBytes());
         assertEquals(0, counters.cellCount(), "reading folded them all");
-        TrackingCounters.Cell mine = counters.cell();
-        TrackingCounters.countAllocation(mine, 5);
-        counters.liveGrew(mine);
+        allocated(counters, 5);
         assertEquals(3005, counters.peakBytes(), "folding published what the ended threads held back");
+    }
+
+    /** Starts and joins threads until one has a thread id that {@code matches}; returns it. */
+    private static Thread startedUntil(LongPredicate matches, Runnable work)
+            throws InterruptedException {
+        for (int attempt = 0; attempt < 100_000; attempt++) {
+            Thread thread = Thread.ofPlatform().unstarted(work);
+            if (matches.test(thread.threadId())) {
+                thread.start();
+                thread.join();
+                return thread;
+            }
+        }
+        throw new AssertionError("no thread id matched in 100000 threads");
+    }
+
+    @Test
+    void threadsWhoseIdsShareACacheSlotCountApart() throws InterruptedException {
+        TrackingCounters counters = new TrackingCounters();
+        CountDownLatch finish = new CountDownLatch(1);
+        Thread holder = holding(counters, 1000, finish, () -> freed(counters, 1000));
+        long slotMask = 255; // CACHED_CELLS - 1: ids equal modulo 256 share a slot
+        AtomicInteger sameCellTwice = new AtomicInteger();
+        Runnable twice = () -> {
+            TrackingCounters.Cell first = counters.cell();
+            allocated(counters, 7);
+            allocated(counters, 7);
+            if (counters.cell() == first) {
+                sameCellTwice.incrementAndGet();
+            }
+        };
+        // a live thread holds the slot: this one finds its cell the other way, and twice the same
+        startedUntil(id -> id != holder.threadId() && (id & slotMask) == (holder.threadId() & slotMask), twice);
+        assertEquals(1, sameCellTwice.get());
+        assertEquals(1014, counters.liveBytes());
+        assertEquals(3, counters.sum(TrackingCounters.ALLOCATIONS));
+        assertEquals(1, counters.cellCount(), "the ended thread's one cell was folded");
+        finish.countDown();
+        holder.join();
+        // the slot's owner ended: the next thread of that slot takes it over, and counts apart as well
+        startedUntil(id -> (id & slotMask) == (holder.threadId() & slotMask), twice);
+        assertEquals(2, sameCellTwice.get());
+        assertEquals(28, counters.liveBytes());
+        assertEquals(5, counters.sum(TrackingCounters.ALLOCATIONS));
+        assertEquals(1, counters.sum(TrackingCounters.FREES));
+        assertEquals(0, counters.cellCount());
     }
 
     @Test

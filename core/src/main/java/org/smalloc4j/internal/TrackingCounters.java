@@ -49,6 +49,11 @@ public final class TrackingCounters {
     public static final long PUBLISH_BATCH = 64 * 1024;
     /** Cells registered before the first fold at registration: folding is a walk over all cells. */
     private static final int FIRST_FOLD = 64;
+    /**
+     * Slots of the cell cache, indexed by thread id: thread ids are handed out in sequence, so up to
+     * this many threads started together never share a slot (a power of two).
+     */
+    private static final int CACHED_CELLS = 256;
 
     // what a cell counts
     public static final int ALLOCATIONS = 0;
@@ -105,6 +110,13 @@ public final class TrackingCounters {
         }
     }
 
+    /*
+     * A thread finds its cell in the cache slot of its thread id, checked by owner: a field load and
+     * three dependent loads, where ThreadLocal.get() walks thread, map, table, entry, referent and
+     * value. A slot holds one live thread's cell; a thread whose slot another live thread holds finds
+     * its cell in the ThreadLocal, which every thread's cell is in.
+     */
+    private final Cell[] cache = new Cell[CACHED_CELLS];       // written under this; read racily
     private final ThreadLocal<Cell> cells = ThreadLocal.withInitial(this::register);
     private final long[] shared = new long[SHARED_LONGS];
     private final List<Cell> registered = new ArrayList<>();   // guarded by this
@@ -113,7 +125,15 @@ public final class TrackingCounters {
 
     /** The calling thread's cell, registered on its first call. */
     public Cell cell() {
-        return cells.get();
+        Thread thread = Thread.currentThread();
+        // a racy read: a cell whose owner is this thread can only be this thread's, as only its
+        // owner puts it in a slot and only after the owner ended is it taken out (owner is final)
+        Cell cell = cache[slot(thread)];
+        return cell != null && cell.owner == thread ? cell : cells.get();
+    }
+
+    private static int slot(Thread thread) {
+        return (int) thread.threadId() & (CACHED_CELLS - 1);
     }
 
     private synchronized Cell register() {
@@ -121,8 +141,14 @@ public final class TrackingCounters {
             foldEndedThreads();
             foldAt = Math.max(FIRST_FOLD, 2 * registered.size());
         }
-        Cell cell = new Cell(Thread.currentThread());
+        Thread thread = Thread.currentThread();
+        Cell cell = new Cell(thread);
         registered.add(cell);
+        int slot = slot(thread);
+        Cell occupant = cache[slot];
+        if (occupant == null || !occupant.owner.isAlive()) {
+            cache[slot] = cell;
+        }
         return cell;
     }
 
@@ -261,6 +287,10 @@ public final class TrackingCounters {
                 }
                 LONGS.getAndAdd(shared, PUBLISHED, cell.unpublished());
                 it.remove();
+                int slot = slot(cell.owner);
+                if (cache[slot] == cell) {
+                    cache[slot] = null;
+                }
             }
         }
     }
