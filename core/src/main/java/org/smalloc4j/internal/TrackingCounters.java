@@ -31,6 +31,11 @@ import java.util.List;
  *   candidate of cell c = published + unpublished(c)          (checked on each growth of c)
  * </pre>
  *
+ * <p><b>Finding the cell.</b> {@link #cell()} looks in a small cache indexed by thread id and checks
+ * the owner: one field load and three dependent loads, where {@link ThreadLocal#get()} walks thread,
+ * map, table, entry, referent and value. A thread whose slot another live thread holds (ids equal
+ * modulo the cache size) finds its cell through a {@link ThreadLocal}, which holds every thread's cell.
+ *
  * <p><b>Threads that end.</b> A cell stays registered until its thread has ended; then it is
  * <em>folded</em>: its counts go into a retired total and its unpublished bytes into
  * {@code published} (a thread's last writes happen-before another thread sees it dead), and the cell
@@ -43,8 +48,8 @@ public final class TrackingCounters {
     /** Classes of the histogram: class k holds sizes in (2^(k-1), 2^k]; 64 covers every long size. */
     public static final int SIZE_CLASSES = 64;
     /**
-     * Live bytes a cell may keep unpublished: alloc/free pairs of blocks up to this size never
-     * publish, and the peak falls short by at most this much per other thread (a chosen figure).
+     * Live bytes a cell may keep unpublished (a chosen figure): the peak falls short by at most this
+     * much per other thread, and alloc/free pairs of blocks up to half of it never publish.
      */
     public static final long PUBLISH_BATCH = 64 * 1024;
     /** Cells registered before the first fold at registration: folding is a walk over all cells. */
@@ -110,12 +115,7 @@ public final class TrackingCounters {
         }
     }
 
-    /*
-     * A thread finds its cell in the cache slot of its thread id, checked by owner: a field load and
-     * three dependent loads, where ThreadLocal.get() walks thread, map, table, entry, referent and
-     * value. A slot holds one live thread's cell; a thread whose slot another live thread holds finds
-     * its cell in the ThreadLocal, which every thread's cell is in.
-     */
+    /** Cells by thread id modulo CACHED_CELLS: a slot is taken when empty or its owner has ended. */
     private final Cell[] cache = new Cell[CACHED_CELLS];       // written under this; read racily
     private final ThreadLocal<Cell> cells = ThreadLocal.withInitial(this::register);
     private final long[] shared = new long[SHARED_LONGS];
