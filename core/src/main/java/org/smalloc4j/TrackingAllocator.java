@@ -54,7 +54,7 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  * moment during the read, but two of them need not be for the same moment (as with
  * {@link java.util.concurrent.atomic.LongAdder}); read when the threads' calls have returned, all are
  * exact. Counters only, live bytes are such a sum too, and the peak is exact on one thread and
- * within {@value #PEAK_BATCH_BYTES} bytes per other thread below the true peak on several (see
+ * within {@link #PEAK_BATCH_BYTES} (64 KiB) per other thread below the true peak on several (see
  * {@link #peakBytes()}). With a byte limit or recording, live and peak bytes are one shared counter,
  * and the peak is the exact maximum of live bytes over the order in which operations took effect.
  *
@@ -76,20 +76,21 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  * (and recorded) as freed when the inner allocator hands its address out again.
  *
  * <p><b>Costs.</b> Counters only: per call, finding the calling thread's cell (a cache slot picked
- * by thread id, checked by owner; a {@link ThreadLocal} for a thread whose slot another live thread
- * holds) and plain stores to its counters; no word that other threads write, so no locked instruction and no cache
- * line moving between cores. An allocation also reads two shared words that change rarely (the
- * published live bytes and the peak). Locked instructions come only when a thread's live bytes have
- * moved by more than {@value #PEAK_BATCH_BYTES} bytes since it last published them (one atomic add:
- * so for every allocation and every free of a block larger than about half that), and when an
- * allocation sets a new peak (a compare-and-set: on each allocation while live bytes climb to a new
- * high, none in a steady state). Nothing is allocated on the Java heap but one cell per thread.
- * With a byte limit: the limit needs one global reservation, so every allocation adds to one shared
- * live-bytes word with a compare-and-set loop and every free subtracts with an atomic add (two
- * locked instructions per alloc/free pair, and that cache line moves between the cores of the threads
- * that allocate). Recording: every operation, including the inner allocator's call, runs under one
- * lock (that is what makes the trace order exact), allocates a small record per live block, and with
- * stacks walks the stack (32 frames at most) of every allocation: several microseconds each.
+ * by thread id and checked by owner; a {@link ThreadLocal} for a thread whose slot another live
+ * thread holds) and plain stores to its counters. No word that other threads write is changed, so
+ * there is no locked instruction and no cache line moving between cores; an allocation also reads two
+ * shared words that change rarely (the published live bytes and the peak). Locked instructions come
+ * only when a thread's unpublished live bytes leave {@code [0, PEAK_BATCH_BYTES]} (64 KiB)
+ * (one atomic add; alloc/free pairs of blocks up to half that never get there, larger blocks take
+ * one each way), and when an allocation sets a new peak (a compare-and-set: on each allocation while
+ * live bytes climb to a new high, none in a steady state). Nothing is allocated on the Java heap but
+ * one cell per thread. With a byte limit: the limit needs one global reservation, so every
+ * allocation adds to one shared live-bytes word with a compare-and-set loop and every free
+ * subtracts with an atomic add: two locked instructions per alloc/free pair, and that cache line
+ * moves between the cores of the threads that allocate. Recording: every operation, including the
+ * inner allocator's call, runs under one lock (that is what makes the trace order exact), allocates a
+ * small record per live block, and with stacks walks the stack (32 frames at most) of every
+ * allocation: several microseconds each.
  *
  * <p><b>Closing.</b> {@link #close()} leaves the inner allocator open, closes the trace file, and
  * from then on every allocator method but {@code close()} throws {@link IllegalStateException}.
@@ -564,11 +565,20 @@ public final class TrackingAllocator implements NativeAllocator {
      * The most live bytes there have been.
      *
      * <p>With a byte limit or recording: exact, the maximum of live bytes over the order in which
-     * operations took effect. With counters only: exact while one thread uses the tracker; with
-     * {@code N} threads, never above the live bytes there were, and at least the live bytes at any
-     * moment when no call was running less {@code (N - 1) * }{@value #PEAK_BATCH_BYTES}
-     * ({@link #PEAK_BATCH_BYTES}) bytes. {@code N} counts the threads that have called this tracker,
-     * less those that ended before the figures were last read (reading folds their counts in).
+     * operations took effect.
+     *
+     * <p>With counters only, each thread checks the peak against its own live bytes plus what the
+     * other threads have published of theirs, which they do in batches: each keeps up to
+     * {@link #PEAK_BATCH_BYTES} (64 KiB) unpublished. With {@code N} threads counted, the peak is
+     * <ul>
+     * <li>never above the live bytes there were (calls that overlap in time may take effect in
+     * either order), and</li>
+     * <li>at least the live bytes at any moment when no call was running, less
+     * {@code (N - 1) * PEAK_BATCH_BYTES};</li>
+     * </ul>
+     * so with one thread it is exact. {@code N} counts the threads that have called this tracker,
+     * less those that had ended when the figures were last read (a read folds an ended thread's
+     * counts and bytes into the shared totals).
      */
     public long peakBytes() {
         return countingOnly ? counters.peakBytes() : (long) SHARED.getVolatile(shared, PEAK);
