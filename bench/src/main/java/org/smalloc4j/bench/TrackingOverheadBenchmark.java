@@ -30,6 +30,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <ul>
  * <li>{@code bare}: {@code Smalloc.global()} itself, the baseline;</li>
  * <li>{@code counters}: a tracker with counters only (the bar: at most 5 ns per pair above {@code bare});</li>
+ * <li>{@code limit}: a tracker with a byte limit never reached: exact shared live bytes, two locked
+ * instructions per pair;</li>
  * <li>{@code trace}: a tracker recording a trace to {@code /dev/null}: the encoding, the lock and the
  * writes, without a disk (a real file adds the disk's bandwidth: about 16 bytes per pair).</li>
  * </ul>
@@ -56,7 +58,7 @@ public class TrackingOverheadBenchmark {
     @Param({"16", "4096"})
     public long size;
 
-    @Param({"bare", "counters", "trace"})
+    @Param({"bare", "counters", "limit", "trace"})
     public String mode;
 
     private NativeAllocator heap;
@@ -66,6 +68,7 @@ public class TrackingOverheadBenchmark {
         heap = switch (mode) {
             case "bare" -> Smalloc.global();
             case "counters" -> TrackingAllocator.of(Smalloc.global());
+            case "limit" -> TrackingAllocator.builder(Smalloc.global()).byteLimit(1L << 40).build();
             case "trace" -> TrackingAllocator.builder(Smalloc.global()).traceTo(Path.of("/dev/null")).build();
             default -> throw new IllegalArgumentException("unknown mode '" + mode + "'");
         };
