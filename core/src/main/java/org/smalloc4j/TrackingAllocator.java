@@ -84,7 +84,8 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  * (one atomic add; alloc/free pairs of blocks up to half that never get there, larger blocks take
  * one each way), and when an allocation sets a new peak (a compare-and-set: on each allocation while
  * live bytes climb to a new high, none in a steady state). Nothing is allocated on the Java heap but
- * one cell per thread. With a byte limit: the limit needs one global reservation, so every
+ * one cell per thread. The cost moves to reading: each figure (but the peak) is a walk, under a lock,
+ * over the cells of the threads that have used the tracker. With a byte limit: the limit needs one global reservation, so every
  * allocation adds to one shared live-bytes word with a compare-and-set loop and every free
  * subtracts with an atomic add: two locked instructions per alloc/free pair, and that cache line
  * moves between the cores of the threads that allocate. Recording: every operation, including the
