@@ -83,9 +83,25 @@ public final class TrackingCounters {
     private static final int SHARED_LONGS = 18;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    /** The counts of one thread. Only that thread changes them. */
+    /**
+     * The counts of one thread. Only that thread changes them, with opaque stores to named fields
+     * (no index range checks, unlike an array of counters); anyone reads them opaque.
+     */
     public static final class Cell {
-        private final long[] counts = new long[COUNTERS];
+        private static final VarHandle ALLOCATIONS_FIELD = field("allocations");
+        private static final VarHandle FREES_FIELD = field("frees");
+        private static final VarHandle REALLOCS_FIELD = field("reallocs");
+        private static final VarHandle FAILURES_FIELD = field("failures");
+        private static final VarHandle ALLOCATED_BYTES_FIELD = field("allocatedBytes");
+        private static final VarHandle FREED_BYTES_FIELD = field("freedBytes");
+
+        private long allocations;
+        private long frees;
+        private long reallocs;
+        private long failures;
+        private long allocatedBytes;
+        private long freedBytes;
+        private final long[] histogram = new long[SIZE_CLASSES];
         private final Thread owner;
         /** The part of this cell's live bytes added to {@code published}; owner only, until it ends. */
         private long published;
@@ -99,19 +115,59 @@ public final class TrackingCounters {
             this.owner = owner;
         }
 
-        /** Adds {@code delta} to counter {@code counter}; only the owner thread may call it. */
-        private void add(int counter, long delta) {
-            // single writer: a plain read of our own value, an opaque store that readers see whole
-            LONGS.setOpaque(counts, counter, counts[counter] + delta);
+        private static VarHandle field(String name) {
+            try {
+                return MethodHandles.lookup().findVarHandle(Cell.class, name, long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
 
+        // single writer: a plain read of our own value, an opaque store that readers see whole
+
+        private void countAllocation(long byteSize) {
+            ALLOCATIONS_FIELD.setOpaque(this, allocations + 1);
+            ALLOCATED_BYTES_FIELD.setOpaque(this, allocatedBytes + byteSize);
+            countInHistogram(byteSize);
+        }
+
+        private void countRealloc(long oldSize, long newSize) {
+            REALLOCS_FIELD.setOpaque(this, reallocs + 1);
+            FREED_BYTES_FIELD.setOpaque(this, freedBytes + oldSize);
+            ALLOCATED_BYTES_FIELD.setOpaque(this, allocatedBytes + newSize);
+            countInHistogram(newSize);
+        }
+
+        private void countFree(long byteSize) {
+            FREES_FIELD.setOpaque(this, frees + 1);
+            FREED_BYTES_FIELD.setOpaque(this, freedBytes + byteSize);
+        }
+
+        private void countFailure() {
+            FAILURES_FIELD.setOpaque(this, failures + 1);
+        }
+
+        private void countInHistogram(long byteSize) {
+            int sizeClass = sizeClass(byteSize);
+            LONGS.setOpaque(histogram, sizeClass, histogram[sizeClass] + 1);
+        }
+
+        /** Counter {@code counter} (ALLOCATIONS .. HISTOGRAM + SIZE_CLASSES - 1), read opaque. */
         private long get(int counter) {
-            return (long) LONGS.getOpaque(counts, counter);
+            return switch (counter) {
+                case ALLOCATIONS -> (long) ALLOCATIONS_FIELD.getOpaque(this);
+                case FREES -> (long) FREES_FIELD.getOpaque(this);
+                case REALLOCS -> (long) REALLOCS_FIELD.getOpaque(this);
+                case FAILURES -> (long) FAILURES_FIELD.getOpaque(this);
+                case ALLOCATED_BYTES -> (long) ALLOCATED_BYTES_FIELD.getOpaque(this);
+                case FREED_BYTES -> (long) FREED_BYTES_FIELD.getOpaque(this);
+                default -> (long) LONGS.getOpaque(histogram, counter - HISTOGRAM);
+            };
         }
 
         /** Live bytes of this cell not yet in {@code published}; for the owner (or after it ended). */
         private long unpublished() {
-            return counts[ALLOCATED_BYTES] - counts[FREED_BYTES] - published;
+            return allocatedBytes - freedBytes - published;
         }
     }
 
@@ -156,28 +212,22 @@ public final class TrackingCounters {
 
     /** Counts a block of {@code byteSize} bytes handed out. */
     public static void countAllocation(Cell cell, long byteSize) {
-        cell.add(ALLOCATIONS, 1);
-        cell.add(ALLOCATED_BYTES, byteSize);
-        cell.add(HISTOGRAM + sizeClass(byteSize), 1);
+        cell.countAllocation(byteSize);
     }
 
     /** Counts a block resized from {@code oldSize} to {@code newSize} bytes. */
     public static void countRealloc(Cell cell, long oldSize, long newSize) {
-        cell.add(REALLOCS, 1);
-        cell.add(FREED_BYTES, oldSize);
-        cell.add(ALLOCATED_BYTES, newSize);
-        cell.add(HISTOGRAM + sizeClass(newSize), 1);
+        cell.countRealloc(oldSize, newSize);
     }
 
     /** Counts a block of {@code byteSize} bytes given back. */
     public static void countFree(Cell cell, long byteSize) {
-        cell.add(FREES, 1);
-        cell.add(FREED_BYTES, byteSize);
+        cell.countFree(byteSize);
     }
 
     /** Counts a request that got nothing. */
     public static void countFailure(Cell cell) {
-        cell.add(FAILURES, 1);
+        cell.countFailure();
     }
 
     /** The histogram's class of a size: the smallest {@code k} with {@code byteSize <= 2^k}. */
@@ -281,9 +331,9 @@ public final class TrackingCounters {
         for (Iterator<Cell> it = registered.iterator(); it.hasNext(); ) {
             Cell cell = it.next();
             if (!cell.owner.isAlive()) {
-                // isAlive() false: the owner's every write happened-before this, so plain reads are exact
+                // isAlive() false: the owner's every write happened-before this, so the reads are exact
                 for (int counter = 0; counter < COUNTERS; counter++) {
-                    retired[counter] += cell.counts[counter];
+                    retired[counter] += cell.get(counter);
                 }
                 LONGS.getAndAdd(shared, PUBLISHED, cell.unpublished());
                 it.remove();
