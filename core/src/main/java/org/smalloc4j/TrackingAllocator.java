@@ -18,8 +18,13 @@ import java.util.Optional;
 
 import org.smalloc4j.internal.AllocatorArena;
 import org.smalloc4j.internal.Checks;
-import org.smalloc4j.internal.ThreadCounters;
 import org.smalloc4j.internal.TraceWriter;
+import org.smalloc4j.internal.TrackingCounters;
+
+import static org.smalloc4j.internal.TrackingCounters.countAllocation;
+import static org.smalloc4j.internal.TrackingCounters.countFailure;
+import static org.smalloc4j.internal.TrackingCounters.countFree;
+import static org.smalloc4j.internal.TrackingCounters.countRealloc;
 
 /**
  * A decorator that counts what passes through it to another allocator: bytes and calls allocated
@@ -44,11 +49,14 @@ import org.smalloc4j.internal.TraceWriter;
  * no figure. The {@linkplain #histogram() histogram} counts every block handed out (an allocation,
  * or the new size of a realloc) by power-of-two size class.
  *
- * <p><b>Exactness under threads.</b> Every figure counts every operation exactly once. Live and
- * peak bytes are one shared counter, so the peak is the exact maximum of live bytes over the order
- * in which operations took effect. The other counters are per thread and summed when read: read
- * while other threads allocate, each is exact for some moment during the read, but two of them need
- * not be for the same moment; read when the threads are done, all are exact.
+ * <p><b>Exactness under threads.</b> Every figure counts every operation exactly once. The counters
+ * are per thread and summed when read: read while other threads allocate, each is exact for some
+ * moment during the read, but two of them need not be for the same moment (as with
+ * {@link java.util.concurrent.atomic.LongAdder}); read when the threads' calls have returned, all are
+ * exact. Counters only, live bytes are such a sum too, and the peak is exact on one thread and
+ * within {@link #PEAK_BATCH_BYTES} (64 KiB) per other thread below the true peak on several (see
+ * {@link #peakBytes()}). With a byte limit or recording, live and peak bytes are one shared counter,
+ * and the peak is the exact maximum of live bytes over the order in which operations took effect.
  *
  * <p><b>Byte limit.</b> An allocation or growing realloc that would take live bytes above the limit
  * fails as exhaustion does: the raw layer returns 0, the FFM layer throws {@link OutOfMemoryError}
@@ -67,12 +75,23 @@ import org.smalloc4j.internal.TraceWriter;
  * bytes. A block freed straight through the inner allocator, behind the tracker's back, is counted
  * (and recorded) as freed when the inner allocator hands its address out again.
  *
- * <p><b>Costs.</b> Counters only: per call, a thread-local lookup and plain stores to the calling
- * thread's own counters, plus one atomic add to the live-bytes counter (and a compare-and-set when a
- * new peak is reached, or a compare-and-set loop with a byte limit); nothing is allocated on the Java
- * heap. Recording: every operation, including the inner allocator's call, runs under one lock (that
- * is what makes the trace order exact), allocates a small record per live block, and with stacks
- * walks the stack (32 frames at most) of every allocation: several microseconds each.
+ * <p><b>Costs.</b> Counters only: per call, finding the calling thread's cell (a cache slot picked
+ * by thread id and checked by owner; a {@link ThreadLocal} for a thread whose slot another live
+ * thread holds) and plain stores to its counters. No word that other threads write is changed, so
+ * there is no locked instruction and no cache line moving between cores; an allocation also reads two
+ * shared words that change rarely (the published live bytes and the peak). Locked instructions come
+ * only when a thread's unpublished live bytes leave {@code [0, PEAK_BATCH_BYTES]} (64 KiB)
+ * (one atomic add; alloc/free pairs of blocks up to half that never get there, larger blocks take
+ * one each way), and when an allocation sets a new peak (a compare-and-set: on each allocation while
+ * live bytes climb to a new high, none in a steady state). Nothing is allocated on the Java heap but
+ * one cell per thread. The cost moves to reading: each figure (but the peak) is a walk, under a lock,
+ * over the cells of the threads that have used the tracker. With a byte limit: the limit needs one global reservation, so every
+ * allocation adds to one shared live-bytes word with a compare-and-set loop and every free
+ * subtracts with an atomic add: two locked instructions per alloc/free pair, and that cache line
+ * moves between the cores of the threads that allocate. Recording: every operation, including the
+ * inner allocator's call, runs under one lock (that is what makes the trace order exact), allocates a
+ * small record per live block, and with stacks walks the stack (32 frames at most) of every
+ * allocation: several microseconds each.
  *
  * <p><b>Closing.</b> {@link #close()} leaves the inner allocator open, closes the trace file, and
  * from then on every allocator method but {@code close()} throws {@link IllegalStateException}.
@@ -88,26 +107,22 @@ import org.smalloc4j.internal.TraceWriter;
 public final class TrackingAllocator implements NativeAllocator {
 
     /** Classes of the {@linkplain #histogram() histogram}: class k holds sizes in (2^(k-1), 2^k]. */
-    public static final int SIZE_CLASSES = 64;
+    public static final int SIZE_CLASSES = TrackingCounters.SIZE_CLASSES;
+    /**
+     * Live bytes each thread may hold back from the shared total that the {@linkplain #peakBytes() peak}
+     * of a counters-only tracker is checked against: its shortfall is at most this much per other thread.
+     */
+    public static final long PEAK_BATCH_BYTES = TrackingCounters.PUBLISH_BATCH;
     /** The {@linkplain Builder#byteLimit byte limit} that means none. */
     public static final long NO_LIMIT = Long.MAX_VALUE;
     /** Stack frames kept per live block: enough to reach the caller through a few layers of libraries. */
     public static final int MAX_STACK_FRAMES = 32;
 
-    // counters of each thread's cell
-    private static final int ALLOCATIONS = 0;
-    private static final int FREES = 1;
-    private static final int REALLOCS = 2;
-    private static final int FAILURES = 3;
-    private static final int ALLOCATED_BYTES = 4;
-    private static final int FREED_BYTES = 5;
-    private static final int HISTOGRAM = 6;
-    private static final int COUNTERS = HISTOGRAM + SIZE_CLASSES;   // 70
-
     /*
-     * Live and peak bytes, which every thread changes, sit in the middle of their own array: at least
-     * 64 bytes from either end (long[] header 16 B, element i at 16 + 8i: elements 8 and 9 at 80 and
-     * 88, array end at 160), so they share a cache line with nothing that is read on every call.
+     * Exact live and peak bytes, for a tracker with a limit or recording (counters only keeps none: see
+     * TrackingCounters), sit in the middle of their own array: at least 64 bytes from either end
+     * (long[] header 16 B, element i at 16 + 8i: elements 8 and 9 at 80 and 88, array end at 160), so
+     * they share a cache line with nothing that is read on every call.
      */
     private static final int LIVE = 8;
     private static final int PEAK = 9;
@@ -128,7 +143,7 @@ public final class TrackingAllocator implements NativeAllocator {
     private final boolean processWide;
     /** Counters only, no limit: the path small enough for the JIT to inline into the caller. */
     private final boolean countingOnly;
-    private final ThreadCounters counters = new ThreadCounters(COUNTERS);
+    private final TrackingCounters counters = new TrackingCounters();
     private final long[] shared = new long[SHARED_LONGS];
     /** Live blocks by address while recording, else null; the recording lock is this map. */
     private final Map<Long, Block> blocks;
@@ -172,24 +187,29 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- raw layer
 
+    /*
+     * alloc and allocZeroed each call their own inner method, with counting in one small method: a
+     * shared method calling both grows, once compiled, too big for the JIT to inline into callers.
+     */
+
     @Override
     public long alloc(long byteSize, long byteAlignment) {
-        return allocCounted(byteSize, byteAlignment, false);
+        Checks.checkSizeAndAlignment(byteSize, byteAlignment);
+        checkOpen();
+        return countingOnly ? counted(inner.alloc(byteSize, byteAlignment), byteSize)
+                : allocExact(byteSize, byteAlignment, false);
     }
 
     @Override
     public long allocZeroed(long byteSize, long byteAlignment) {
-        return allocCounted(byteSize, byteAlignment, true);
-    }
-
-    private long allocCounted(long byteSize, long byteAlignment, boolean zeroed) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
         checkOpen();
-        if (countingOnly) {
-            long address = zeroed ? inner.allocZeroed(byteSize, byteAlignment) : inner.alloc(byteSize, byteAlignment);
-            countAllocation(address, byteSize);
-            return address;
-        }
+        return countingOnly ? counted(inner.allocZeroed(byteSize, byteAlignment), byteSize)
+                : allocExact(byteSize, byteAlignment, true);
+    }
+
+    /** With a limit or recording: exact live bytes. */
+    private long allocExact(long byteSize, long byteAlignment, boolean zeroed) {
         return blocks != null
                 ? allocRecording(zeroed ? ZEROED : PLAIN, 0, byteSize, byteAlignment)
                 : allocLimited(byteSize, byteAlignment, zeroed);
@@ -202,6 +222,18 @@ public final class TrackingAllocator implements NativeAllocator {
         if (address == 0) {
             return;
         }
+        if (!countingOnly) {
+            deallocExact(address, byteSize, byteAlignment);
+            return;
+        }
+        inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
+        TrackingCounters.Cell cell = counters.cell();
+        countFree(cell, byteSize);
+        counters.liveShrank(cell);
+    }
+
+    /** With a limit or recording: exact live bytes. */
+    private void deallocExact(long address, long byteSize, long byteAlignment) {
         if (blocks != null) {
             deallocRecording(address, byteSize, byteAlignment);
             return;
@@ -283,22 +315,23 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- counting only
 
-    /** Counts what the inner allocator answered: a block, or a failure (0). */
-    private void countAllocation(long address, long byteSize) {
-        ThreadCounters.Cell cell = counters.cell();
+    /** Counts what the inner allocator answered, with counters only (a block, or a failure: 0), and returns it. */
+    private long counted(long address, long byteSize) {
+        TrackingCounters.Cell cell = counters.cell();
         if (address == 0) {
-            cell.add(FAILURES, 1);
-            return;
+            countFailure(cell);
+            return 0;
         }
         countAllocation(cell, byteSize);
-        addLive(byteSize);
+        counters.liveGrew(cell);
+        return address;
     }
 
     private long allocLimited(long byteSize, long byteAlignment, boolean zeroed) {
-        ThreadCounters.Cell cell = counters.cell();
+        TrackingCounters.Cell cell = counters.cell();
         long liveWithThis = reserve(byteSize);
         if (liveWithThis < 0) {
-            cell.add(FAILURES, 1);
+            countFailure(cell);
             return 0;
         }
         long address;
@@ -310,7 +343,7 @@ public final class TrackingAllocator implements NativeAllocator {
         }
         if (address == 0) {
             SHARED.getAndAdd(shared, LIVE, -byteSize);
-            cell.add(FAILURES, 1);
+            countFailure(cell);
             return 0;
         }
         countAllocation(cell, byteSize);
@@ -321,12 +354,12 @@ public final class TrackingAllocator implements NativeAllocator {
     private long reallocCounting(long address, long oldSize, long byteAlignment, long newSize) {
         long growth = address == 0 ? newSize : newSize - oldSize; // change of live bytes
         boolean reserving = byteLimit != NO_LIMIT && growth > 0;
-        ThreadCounters.Cell cell = counters.cell();
+        TrackingCounters.Cell cell = counters.cell();
         long liveWithThis = 0;
         if (reserving) {
             liveWithThis = reserve(growth);
             if (liveWithThis < 0) {
-                cell.add(FAILURES, 1);
+                countFailure(cell);
                 return 0;
             }
         }
@@ -343,7 +376,7 @@ public final class TrackingAllocator implements NativeAllocator {
             if (reserving) {
                 SHARED.getAndAdd(shared, LIVE, -growth);
             }
-            cell.add(FAILURES, 1);
+            countFailure(cell);
             return 0;
         }
         if (address == 0) {
@@ -353,28 +386,14 @@ public final class TrackingAllocator implements NativeAllocator {
         }
         if (reserving) {
             raisePeak(liveWithThis);
-        } else {
+        } else if (!countingOnly) {
             addLive(growth);
+        } else if (growth > 0) {
+            counters.liveGrew(cell);
+        } else {
+            counters.liveShrank(cell);
         }
         return moved;
-    }
-
-    private static void countAllocation(ThreadCounters.Cell cell, long byteSize) {
-        cell.add(ALLOCATIONS, 1);
-        cell.add(ALLOCATED_BYTES, byteSize);
-        cell.add(HISTOGRAM + sizeClass(byteSize), 1);
-    }
-
-    private static void countRealloc(ThreadCounters.Cell cell, long oldSize, long newSize) {
-        cell.add(REALLOCS, 1);
-        cell.add(FREED_BYTES, oldSize);
-        cell.add(ALLOCATED_BYTES, newSize);
-        cell.add(HISTOGRAM + sizeClass(newSize), 1);
-    }
-
-    private static void countFree(ThreadCounters.Cell cell, long byteSize) {
-        cell.add(FREES, 1);
-        cell.add(FREED_BYTES, byteSize);
     }
 
     /** Adds to live bytes and raises the peak if this is a new one. */
@@ -409,7 +428,7 @@ public final class TrackingAllocator implements NativeAllocator {
 
     private long allocRecording(int kind, long oldSize, long byteSize, long byteAlignment) {
         List<StackWalker.StackFrame> stack = recordStacks ? allocationSite() : null; // slow: outside the lock
-        ThreadCounters.Cell cell = counters.cell();
+        TrackingCounters.Cell cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             long address = 0;
@@ -421,7 +440,7 @@ public final class TrackingAllocator implements NativeAllocator {
                 };
             }
             if (address == 0) {
-                cell.add(FAILURES, 1);
+                countFailure(cell);
                 if (trace != null) {
                     trace.failedAlloc(traceThread(cell), byteSize, byteAlignment, kind == ZEROED);
                 }
@@ -439,7 +458,7 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     private void deallocRecording(long address, long byteSize, long byteAlignment) {
-        ThreadCounters.Cell cell = counters.cell();
+        TrackingCounters.Cell cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             Block block = liveBlock(address, byteSize);
@@ -454,14 +473,14 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     private long reallocRecording(long address, long oldSize, long byteAlignment, long newSize) {
-        ThreadCounters.Cell cell = counters.cell();
+        TrackingCounters.Cell cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             Block block = liveBlock(address, oldSize);
             long growth = newSize - oldSize;
             long moved = growth > byteLimit - liveBytes() ? 0 : inner.realloc(address, oldSize, byteAlignment, newSize);
             if (moved == 0) {
-                cell.add(FAILURES, 1);
+                countFailure(cell);
                 if (trace != null) {
                     trace.failedRealloc(traceThread(cell), block.id(), oldSize, newSize, byteAlignment);
                 }
@@ -497,7 +516,7 @@ public final class TrackingAllocator implements NativeAllocator {
      * The inner allocator handed out {@code address}, which we thought live: the block there was freed
      * behind our back (straight through the inner allocator). Count and record its free now.
      */
-    private void forgetStale(ThreadCounters.Cell cell, long address) {
+    private void forgetStale(TrackingCounters.Cell cell, long address) {
         Block stale = blocks.remove(address);
         if (stale != null) {
             countFree(cell, stale.byteSize());
@@ -509,7 +528,7 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     /** The calling thread's index in the trace, introduced by a THREAD record the first time. */
-    private int traceThread(ThreadCounters.Cell cell) {
+    private int traceThread(TrackingCounters.Cell cell) {
         assert Thread.holdsLock(blocks);
         int index = cell.traceThread;
         if (index < 0) {
@@ -535,44 +554,65 @@ public final class TrackingAllocator implements NativeAllocator {
 
     // ---------------------------------------------------------------- figures
 
-    /** Bytes allocated and not yet freed (as requested by callers). */
+    /**
+     * Bytes allocated and not yet freed (as requested by callers). With counters only, the sum of the
+     * threads' own counts: exact once the counting calls have returned, a moment's view while they run.
+     */
     public long liveBytes() {
-        return (long) SHARED.getVolatile(shared, LIVE);
+        return countingOnly ? counters.liveBytes() : (long) SHARED.getVolatile(shared, LIVE);
     }
 
-    /** The most live bytes there have been. */
+    /**
+     * The most live bytes there have been.
+     *
+     * <p>With a byte limit or recording: exact, the maximum of live bytes over the order in which
+     * operations took effect.
+     *
+     * <p>With counters only, each thread checks the peak against its own live bytes plus what the
+     * other threads have published of theirs, which they do in batches: each keeps up to
+     * {@link #PEAK_BATCH_BYTES} (64 KiB) unpublished. With {@code N} threads counted, the peak is
+     * <ul>
+     * <li>never above the live bytes there were (calls that overlap in time may take effect in
+     * either order), and</li>
+     * <li>at least the live bytes at any moment when no call was running, less
+     * {@code (N - 1) * PEAK_BATCH_BYTES};</li>
+     * </ul>
+     * so with one thread it is exact. {@code N} counts the threads that have called this tracker,
+     * less those that had ended when the figures were last read (a read folds an ended thread's
+     * counts and bytes into the shared totals).
+     */
     public long peakBytes() {
-        return (long) SHARED.getVolatile(shared, PEAK);
+        return countingOnly ? counters.peakBytes() : (long) SHARED.getVolatile(shared, PEAK);
     }
 
     /** Bytes of every allocation, plus the new size of every realloc. */
     public long allocatedBytes() {
-        return counters.sum(ALLOCATED_BYTES);
+        return counters.sum(TrackingCounters.ALLOCATED_BYTES);
     }
 
     /** Bytes of every free, plus the old size of every realloc. */
     public long freedBytes() {
-        return counters.sum(FREED_BYTES);
+        return counters.sum(TrackingCounters.FREED_BYTES);
     }
 
     /** Blocks handed out by {@code alloc}, {@code allocZeroed} and {@code realloc} of address 0. */
     public long allocationCount() {
-        return counters.sum(ALLOCATIONS);
+        return counters.sum(TrackingCounters.ALLOCATIONS);
     }
 
     /** Blocks given back by {@code dealloc} (address 0 not counted). */
     public long freeCount() {
-        return counters.sum(FREES);
+        return counters.sum(TrackingCounters.FREES);
     }
 
     /** Successful reallocs of a block (not of address 0). */
     public long reallocCount() {
-        return counters.sum(REALLOCS);
+        return counters.sum(TrackingCounters.REALLOCS);
     }
 
     /** Requests that got nothing: inner allocator exhausted, or byte limit reached. */
     public long failedCount() {
-        return counters.sum(FAILURES);
+        return counters.sum(TrackingCounters.FAILURES);
     }
 
     /**
@@ -583,12 +623,17 @@ public final class TrackingAllocator implements NativeAllocator {
      * @return a new array
      */
     public long[] histogram() {
-        return counters.sums(HISTOGRAM, HISTOGRAM + SIZE_CLASSES);
+        return counters.histogram();
     }
 
     /** The histogram's class of a size: the smallest {@code k} with {@code byteSize <= 2^k}. */
     public static int sizeClass(long byteSize) {
-        return Long.SIZE - Long.numberOfLeadingZeros(Math.max(byteSize, 1) - 1);
+        return TrackingCounters.sizeClass(byteSize);
+    }
+
+    /** Counter cells registered now: for tests that check cells of ended threads are folded. */
+    int counterCells() {
+        return counters.cellCount();
     }
 
     /**
