@@ -70,7 +70,12 @@ public record SmallocStats(String heapName, List<SizeClass> classes, long pageSi
         return classes.stream().mapToLong(SizeClass::bytesInUse).sum();
     }
 
-    /** Bytes of the heap in physical memory. */
+    /**
+     * Bytes of the heap in physical memory, as {@code mincore} tells: pages mapped into the process.
+     * A never-written page that was read (a check that fresh memory is zero, say) is mapped to the
+     * kernel's shared zero page: it counts here, though it costs no memory and the process's RSS leaves
+     * it out. So this can exceed the heap's share of the RSS by the pages that were only ever read.
+     */
     public long bytesResident() {
         return classes.stream().mapToLong(SizeClass::bytesResident).sum();
     }
