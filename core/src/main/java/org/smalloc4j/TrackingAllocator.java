@@ -172,7 +172,7 @@ public final class TrackingAllocator implements NativeAllocator {
         this.processWide = b.processWide;
         this.trace = trace;
         this.blocks = b.recordStacks || trace != null ? new HashMap<>() : null;
-        this.countingOnly = blocks == null && byteLimit == NO_LIMIT;
+        this.countingOnly = blocks == null && byteLimit == NO_LIMIT && !b.exactPeak;
     }
 
     /** A tracker with counters only (no limit, no stacks, no trace) over {@code inner}. */
@@ -797,6 +797,7 @@ public final class TrackingAllocator implements NativeAllocator {
         private boolean recordStacks;
         private Path traceFile;
         private boolean processWide;
+        private boolean exactPeak;
 
         private Builder(NativeAllocator inner) {
             this.inner = Objects.requireNonNull(inner, "inner");
@@ -813,6 +814,17 @@ public final class TrackingAllocator implements NativeAllocator {
                 throw new IllegalArgumentException("byteLimit " + byteLimit + " is negative");
             }
             this.byteLimit = byteLimit;
+            return this;
+        }
+
+        /**
+         * Keep live and peak bytes exact under any number of threads, in one shared word changed by
+         * every call (two locked instructions per alloc/free pair), as a byte limit or recording does
+         * anyway (default false: per-thread counters, the peak exact on one thread and at most
+         * {@link #PEAK_BATCH_BYTES} per other thread below the true one).
+         */
+        public Builder exactPeak(boolean exactPeak) {
+            this.exactPeak = exactPeak;
             return this;
         }
 

@@ -34,6 +34,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * TrackingAllocator beyond the shared contract: exact counters and peak under many threads checked
@@ -448,10 +450,12 @@ class TrackingAllocatorTest {
         return expected;
     }
 
-    @Test
-    void peakIsExactWhenThreadsAllocateTogetherUnderALimit() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"a limit", "exactPeak"})
+    void peakIsExactWhenThreadsAllocateTogetherWithALimitOrAskedFor(String mode) throws Exception {
         long seed = seed();
-        TrackingAllocator tracking = TrackingAllocator.builder(Smalloc.global()).byteLimit(1L << 40).build();
+        TrackingAllocator.Builder builder = TrackingAllocator.builder(Smalloc.global());
+        TrackingAllocator tracking = (mode.equals("a limit") ? builder.byteLimit(1L << 40) : builder.exactPeak(true)).build();
         assertEquals(allocateTogether(tracking, seed, 4, 40), tracking.peakBytes(), rerun(seed));
     }
 

@@ -36,8 +36,8 @@ import org.smalloc4j.NativeAllocator;
  * is amortised over 64 blocks ({@link BlockCycle.ResetEvery});</li>
  * <li>{@code tracking:smalloc}: {@code TrackingAllocator.of(Smalloc.global())}, counters only, one
  * tracker shared by the threads;</li>
- * <li>not in the default list: {@code tracking-limit:smalloc} (a tracker with a byte limit it never
- * reaches: exact shared live bytes), {@code tracking-trace:smalloc} (a tracker recording a trace to
+ * <li>not in the default list: {@code tracking-exact:smalloc} (a tracker with
+ * {@code exactPeak(true)}: exact shared live bytes, as with a byte limit), {@code tracking-trace:smalloc} (a tracker recording a trace to
  * {@code /dev/null}), {@code smalloc-heap} and {@code smalloc-checked} (builder heaps without and with
  * checked mode), {@code smalloc-heap-keep-pages} (a builder heap that never gives pages back: the
  * cost of page release shows at 1 MiB) and {@code smalloc-heap-no-cache} (a builder heap without
@@ -49,7 +49,7 @@ import org.smalloc4j.NativeAllocator;
  *
  * <pre>
  * bench/run 'AllocFreeBenchmark' -prof gc                                   # all, as published
- * bench/run 'AllocFreeBenchmark\.pair[12]T$' -p allocator=smalloc,tracking:smalloc,tracking-limit:smalloc,tracking-trace:smalloc
+ * bench/run 'AllocFreeBenchmark\.pair[12]T$' -p allocator=smalloc,tracking:smalloc,tracking-exact:smalloc,tracking-trace:smalloc
  * bench/run 'AllocFreeBenchmark\.pair1T$' -p allocator=smalloc,smalloc-heap,smalloc-checked -p size=16,4096
  * bench/run 'AllocFreeBenchmark\.pair1T$' -p allocator=smalloc-heap,smalloc-heap-keep-pages,smalloc-heap-no-cache
  * bench/run 'AllocFreeBenchmark\.pair1T$' -p size=16 -f 1 -wi 1 -i 1 -w 200ms -r 200ms   # smoke run, not figures

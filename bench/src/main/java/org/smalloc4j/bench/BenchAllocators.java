@@ -26,10 +26,10 @@ final class BenchAllocators {
     /** {@code TrackingAllocator.of(Smalloc.global())}: counters only. */
     static final String TRACKING = "tracking:smalloc";
     /**
-     * A tracker over the global heap with a byte limit it never reaches: live and peak bytes exact in one
-     * shared word, against the per-thread cells of {@value #TRACKING}.
+     * A tracker over the global heap with {@code exactPeak(true)} (what a byte limit costs too): live and
+     * peak bytes exact in one shared word, against the per-thread cells of {@value #TRACKING}.
      */
-    static final String TRACKING_LIMIT = "tracking-limit:smalloc";
+    static final String TRACKING_EXACT = "tracking-exact:smalloc";
     /** A tracker over the global heap that records a trace to {@code /dev/null} (encoding, lock, writes). */
     static final String TRACKING_TRACE = "tracking-trace:smalloc";
     /** A default builder heap, reached through its shared arena's segments. */
@@ -43,7 +43,7 @@ final class BenchAllocators {
 
     /** Every name {@link #open} takes. */
     static final List<String> NAMES = List.of(SMALLOC, "system", "jemalloc", "mimalloc", BUMP, TRACKING,
-            TRACKING_LIMIT, TRACKING_TRACE, SMALLOC_HEAP, SMALLOC_CHECKED, SMALLOC_KEEP_PAGES, SMALLOC_NO_CACHE);
+            TRACKING_EXACT, TRACKING_TRACE, SMALLOC_HEAP, SMALLOC_CHECKED, SMALLOC_KEEP_PAGES, SMALLOC_NO_CACHE);
 
     /** Writes at raw addresses without a segment per block (no Java-heap allocation). */
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
@@ -63,7 +63,7 @@ final class BenchAllocators {
             case SMALLOC, BUMP -> Smalloc.global();
             case "system", "jemalloc", "mimalloc" -> Allocators.named(name);
             case TRACKING -> TrackingAllocator.of(Smalloc.global());
-            case TRACKING_LIMIT -> TrackingAllocator.builder(Smalloc.global()).byteLimit(Long.MAX_VALUE / 2).build();
+            case TRACKING_EXACT -> TrackingAllocator.builder(Smalloc.global()).exactPeak(true).build();
             case TRACKING_TRACE -> TrackingAllocator.builder(Smalloc.global()).traceTo(Path.of("/dev/null")).build();
             case SMALLOC_HEAP -> Smalloc.builder().name(SMALLOC_HEAP).build();
             case SMALLOC_CHECKED -> Smalloc.builder().name(SMALLOC_CHECKED).checked(true).build();
@@ -75,7 +75,7 @@ final class BenchAllocators {
 
     /** Does {@code name}'s memory come from {@link Smalloc#global()}, so that its slots in use tell leaks? */
     static boolean onGlobalHeap(String name) {
-        return name.equals(SMALLOC) || name.equals(BUMP) || name.equals(TRACKING) || name.equals(TRACKING_LIMIT)
+        return name.equals(SMALLOC) || name.equals(BUMP) || name.equals(TRACKING) || name.equals(TRACKING_EXACT)
                 || name.equals(TRACKING_TRACE);
     }
 

@@ -67,7 +67,8 @@ public final class ReplayEngine {
         allocatorName = name;
         Optional<LongUnaryOperator> usableSize = UsableSize.of(allocator);
         WasteCounter waste = usableSize.map(WasteCounter::new).orElse(null);
-        TrackingAllocator counted = TrackingAllocator.of(allocator); // counts live bytes independently of us
+        // counts live bytes independently of us; exactly, also when stand-in threads take turns
+        TrackingAllocator counted = TrackingAllocator.builder(allocator).exactPeak(true).build();
 
         boolean[] isPoint = new boolean[trace.operations() + 1];
         for (int point : points) {
