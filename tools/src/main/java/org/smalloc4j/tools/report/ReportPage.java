@@ -200,8 +200,8 @@ public final class ReportPage {
         notes.skipped().forEach((name, reason) -> html.append("<p class=\"note\">")
                 .append(Xml.escape("Skipped " + name + ": " + reason)).append("</p>\n"));
         if (!files.isEmpty()) {
-            html.append("<p class=\"note\">").append(Xml.escape("The charts and the heap map are also in files beside"
-                    + " this page: " + String.join(", ", files) + ".")).append("</p>\n");
+            html.append("<p class=\"note\">").append(Xml.escape("The charts and the heap map were also written"
+                    + " beside this page, as SVG files: " + String.join(", ", files) + ".")).append("</p>\n");
         }
     }
 
