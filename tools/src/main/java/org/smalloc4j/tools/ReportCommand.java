@@ -122,7 +122,7 @@ final class ReportCommand implements Callable<Integer> {
     private List<Path> write(ReplayRun.Replayed replayed, RunNotes notes) throws IOException {
         Files.createDirectories(output.toAbsolutePath().getParent());
         TraceSummary trace = replayed.report().trace();
-        String prefix = traceName(trace.file());
+        String prefix = ReportPage.traceName(trace.file());
         Optional<HeapMap> heapMap = replayed.statsAtPeak().map(stats -> PeakHeapMap.of(stats, trace, prefix));
         List<ReportCharts.Figure> figures = ReportCharts.of(replayed.report());
 
@@ -143,16 +143,5 @@ final class ReportCommand implements Callable<Integer> {
         List<Path> written = new ArrayList<>(List.of(output));
         written.addAll(svgs);
         return written;
-    }
-
-    /** The trace's file name without its folder and its {@code .gz} and {@code .trace} endings: "sqlite". */
-    static String traceName(String file) {
-        String name = Path.of(file).getFileName().toString();
-        for (String ending : List.of(".gz", ".trace")) {
-            if (name.endsWith(ending) && name.length() > ending.length()) {
-                name = name.substring(0, name.length() - ending.length());
-            }
-        }
-        return name.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 }

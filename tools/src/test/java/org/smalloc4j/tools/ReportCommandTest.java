@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.smalloc4j.tools.report.ReportPage;
 
 /**
  * {@code smalloc4j report} end to end: a trace recorded here is replayed on smalloc and libc, each in a
@@ -150,9 +151,9 @@ class ReportCommandTest {
 
     @Test
     void theTraceNameDropsFolderAndEndings() {
-        assertEquals("sqlite", ReportCommand.traceName("traces/sqlite.trace.gz"));
-        assertEquals("mixed-2t", ReportCommand.traceName("/x/mixed-2t.trace"));
-        assertEquals("app.bin", ReportCommand.traceName("app.bin"));
-        assertEquals("my_app", ReportCommand.traceName("my app.trace"));
+        assertEquals("sqlite", ReportPage.traceName("traces/sqlite.trace.gz"));
+        assertEquals("mixed-2t", ReportPage.traceName("/x/mixed-2t.trace"));
+        assertEquals("app.bin", ReportPage.traceName("app.bin"));
+        assertEquals("my_app", ReportPage.traceName("my app.trace"));
     }
 }

@@ -24,7 +24,8 @@ public final class PeakHeapMap {
         SmallocStats touched = touchedClasses(statsAtPeak);
         String leftOut = touched.classes().size() == statsAtPeak.classes().size() ? ""
                 : String.format(Locale.ROOT, "; classes %s to %s shown, the others never touched",
-                        HeapMap.bytes(touched.classes().getFirst().slotSize()), HeapMap.bytes(touched.classes().getLast().slotSize()));
+                        HeapMap.bytes(touched.classes().getFirst().slotSize()),
+                        HeapMap.bytes(touched.classes().getLast().slotSize()));
         return HeapMap.of(touched).caption(String.format(Locale.ROOT, "at the peak of %s: after operation %,d of %,d,"
                 + " %s live%s", traceName, trace.peakLiveOp(), trace.operations(), ReplayOutput.mib(trace.peakLiveBytes()),
                 leftOut));

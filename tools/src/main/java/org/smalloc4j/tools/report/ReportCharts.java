@@ -59,6 +59,7 @@ public final class ReportCharts {
     /** The charts of {@code report}: live bytes, RSS growth, time, waste. */
     public static List<Figure> of(ReplayReport report) {
         List<AllocatorReplay> replays = report.allocators();
+        String trace = ReportPage.traceName(report.trace().file()) + ": ";
         List<Figure> figures = new ArrayList<>();
 
         List<Charts.Series> live = new ArrayList<>();
@@ -66,7 +67,7 @@ public final class ReportCharts {
         figures.add(new Figure("live", "Bytes live after each operation of the measured pass, as the trace's callers"
                 + " requested them. They are the same on every allocator (the replay performs the trace's operations"
                 + " exactly), so the lines lie on top of each other.",
-                withoutMarkers(Charts.line("Live bytes over the trace", "operations done", "MiB live", live)),
+                withoutMarkers(Charts.line(trace + "live bytes over the trace", "operations done", "MiB live", live)),
                 WIDTH, LINE_HEIGHT));
 
         List<Charts.Series> rss = new ArrayList<>();
@@ -77,7 +78,8 @@ public final class ReportCharts {
         figures.add(new Figure("rss", "Growth of each child JVM's resident set (VmRSS) over its size when the measured"
                 + " pass began, with the trace's live bytes for reference: the distance between an allocator's line"
                 + " and the live line is what it holds beyond the live blocks (and a few MiB of the JVM's own).",
-                liveAsReference(withoutMarkers(Charts.line("RSS growth over the trace", "operations done", "MiB", rss))),
+                liveAsReference(withoutMarkers(Charts.line(trace + "RSS growth over the trace", "operations done",
+                        "MiB", rss))),
                 WIDTH, LINE_HEIGHT));
 
         Map<String, Map<String, Double>> time = new LinkedHashMap<>();
@@ -85,13 +87,14 @@ public final class ReportCharts {
         figures.add(new Figure("time", String.format(Locale.ROOT, "Median of %d timed pass%s per allocator,"
                         + " each replaying all %,d operations (lower is faster).", report.settings().repeat(),
                         report.settings().repeat() == 1 ? "" : "es", report.trace().operations()),
-                Charts.bars("Replay time", "", "ms", time), WIDTH, BAR_HEIGHT));
+                Charts.bars(trace + "replay time", "", "ms", time), WIDTH, BAR_HEIGHT));
 
         figures.add(new Figure("waste", "Internal waste: of the bytes each allocator made usable for the blocks whose"
-                + " requested size falls in a class, the share beyond what was requested. An allocator that cannot tell"
-                + " a block's usable size has no bars.",
-                levelLabels(Charts.bars("Internal waste by requested size",
-                        "requested bytes: above half the figure, up to it (K = KiB, M = MiB, G = GiB)", "% of usable bytes", waste(replays))),
+                + " requested size falls in a class, the share beyond what was requested. No waste is a bar of height 0;"
+                + " an allocator that cannot tell a block's usable size has no value at all.",
+                levelLabels(Charts.bars(trace + "internal waste by requested size",
+                        "requested bytes: above half the figure, up to it (K = KiB, M = MiB, G = GiB)",
+                        "% of usable bytes", waste(replays))),
                 WIDTH, BAR_HEIGHT));
         return figures;
     }

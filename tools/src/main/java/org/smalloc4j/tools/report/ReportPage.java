@@ -205,6 +205,21 @@ public final class ReportPage {
         }
     }
 
+    /**
+     * A short name of the trace for titles and file names: its file name without folder and without
+     * {@code .gz} and {@code .trace} endings, characters other than letters, digits, {@code .},
+     * {@code _} and {@code -} replaced by {@code _}: "traces/sqlite.trace.gz" gives "sqlite".
+     */
+    public static String traceName(String file) {
+        String name = fileName(file);
+        for (String ending : List.of(".gz", ".trace")) {
+            if (name.endsWith(ending) && name.length() > ending.length()) {
+                name = name.substring(0, name.length() - ending.length());
+            }
+        }
+        return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
     private static String fileName(String path) {
         int slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
         return path.substring(slash + 1);

@@ -17,7 +17,8 @@ import java.util.Optional;
  * @param program what recorded the trace, as the user described it; empty when not given
  * @param started when the run began
  * @param cpus processors available to the JVM
- * @param loadAtStart the load averages over 1, 5 and 15 minutes when the run began ({@code /proc/loadavg}); empty where unknown
+ * @param loadAtStart the load averages over 1, 5 and 15 minutes when the run began
+ *        ({@code /proc/loadavg}); empty where unknown
  * @param loadAtEnd the same when the replays were done
  * @param jvm the JVM's version and name
  * @param skipped allocators of the default list that could not load here, with the reason
