@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code smalloc4j} command. Alone it prints its usage; the work is in its subcommands:
- * {@code bench}, {@code soak}, {@code heapmap}, {@code record} and {@code replay} ({@code report} later).
+ * {@code bench}, {@code soak}, {@code heapmap}, {@code record}, {@code replay} and {@code report}.
  *
  * <p>Run it with the launcher at the repository root ({@code ./smalloc4j bench}), or
  * {@code java -jar tools/target/smalloc4j-tools.jar bench} on JDK 25 (the jar's manifest grants
@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
         versionProvider = Smalloc4j.Version.class,
         description = "The smalloc4j toolkit: compare and inspect off-heap allocators.",
         subcommands = {BenchCommand.class, SoakCommand.class, HeapMapCommand.class, RecordCommand.class, ReplayCommand.class,
+                ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Smalloc4j implements Callable<Integer> {
 

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,8 +16,6 @@ import org.smalloc4j.tools.replay.AllocatorReplay;
 import org.smalloc4j.tools.replay.ReplayJson;
 import org.smalloc4j.tools.replay.ReplayReport;
 
-import picocli.CommandLine;
-
 /**
  * {@code smalloc4j record} and {@code smalloc4j replay} end to end: a recorded workload replayed on
  * two allocators, each in a child JVM, with the same peak live bytes and the files written.
@@ -29,20 +25,15 @@ class ReplayCommandTest {
     @TempDir
     Path dir;
 
-    private final StringWriter out = new StringWriter();
+    private final CommandUnderTest command = new CommandUnderTest();
 
     private int execute(String... args) {
-        CommandLine commandLine = Smalloc4j.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(out, true));
-        return commandLine.execute(args);
+        return command.execute(args);
     }
 
     private Path record() throws IOException {
-        Path trace = dir.resolve("mixed.trace");
-        assertEquals(0, execute("record", "--workload", "mixed", "--ops", "3000", "--threads", "2", "--slots", "200",
-                "--output", trace.toString()), out.toString());
-        assertTrue(out.toString().contains("recorded " + trace + ": mixed, 2 threads x 3000 ops on smalloc"), out.toString());
+        Path trace = command.recordMixed(dir);
+        assertTrue(command.output().contains("recorded " + trace + ": mixed, 2 threads x 3000 ops on smalloc"), command.output());
         try (TraceReader reader = TraceReader.open(trace)) {
             while (reader.next() != null) {
                 // to the end
@@ -57,7 +48,7 @@ class ReplayCommandTest {
         Path trace = record();
         Path output = dir.resolve("out");
         assertEquals(0, execute("replay", trace.toString(), "--allocators", "smalloc,system", "--warmup", "0",
-                "--repeat", "1", "--sample-every", "100", "--output", output.toString()), out.toString());
+                "--repeat", "1", "--sample-every", "100", "--output", output.toString()), command.output());
 
         ReplayReport report = ReplayJson.readReport(output.resolve("replay.json"));
         assertEquals(List.of("smalloc", "system"), report.allocators().stream().map(AllocatorReplay::allocator).toList());
@@ -69,8 +60,8 @@ class ReplayCommandTest {
             assertEquals(1, replay.passNanos().size());
             assertTrue(replay.usableSizeKnown());
         }
-        assertTrue(out.toString().contains("peak live bytes: " + peak + " on every allocator"), out.toString());
-        assertTrue(out.toString().contains("2 threads (replayed on one thread, in trace order)"), out.toString());
+        assertTrue(command.output().contains("peak live bytes: " + peak + " on every allocator"), command.output());
+        assertTrue(command.output().contains("2 threads (replayed on one thread, in trace order)"), command.output());
 
         List<String> summary = Files.readAllLines(output.resolve("summary.csv"));
         assertEquals(3, summary.size(), "a header and two allocators");
@@ -86,9 +77,9 @@ class ReplayCommandTest {
     void aFailingChildIsReportedWithItsReason() throws IOException {
         Path trace = record();
         assertEquals(1, execute("replay", trace.toString(), "--allocators", "no-such-allocator", "--repeat", "1"));
-        assertTrue(out.toString().contains("replay on 'no-such-allocator' failed in its own JVM (exit code 1)"),
-                out.toString());
-        assertTrue(out.toString().contains("no-such-allocator"), out.toString());
+        assertTrue(command.output().contains("replay on 'no-such-allocator' failed in its own JVM (exit code 1)"),
+                command.output());
+        assertTrue(command.output().contains("no-such-allocator"), command.output());
     }
 
     @Test
@@ -98,16 +89,16 @@ class ReplayCommandTest {
         Path cut = dir.resolve("cut.trace");
         Files.write(cut, Arrays.copyOf(bytes, bytes.length - 3));
         assertEquals(1, execute("replay", cut.toString()));
-        assertTrue(out.toString().contains("smalloc4j replay: " + cut + ": the trace is cut short at byte "), out.toString());
+        assertTrue(command.output().contains("smalloc4j replay: " + cut + ": the trace is cut short at byte "), command.output());
     }
 
     @Test
     void badOptionsAreRejected() throws IOException {
         assertEquals(2, execute("replay", dir.resolve("missing.trace").toString()));
-        assertTrue(out.toString().contains("missing.trace is not a readable file"), out.toString());
+        assertTrue(command.output().contains("missing.trace is not a readable file"), command.output());
         Path trace = record();
         assertEquals(2, execute("replay", trace.toString(), "--repeat", "0"));
         assertEquals(2, execute("record", "--workload", "nonesuch", "--output", dir.resolve("x.trace").toString()));
-        assertTrue(out.toString().contains("unknown workload 'nonesuch'"), out.toString());
+        assertTrue(command.output().contains("unknown workload 'nonesuch'"), command.output());
     }
 }

@@ -188,6 +188,7 @@ public final class Charts {
         checkSize(width, height);
         SVGGraphics2D graphics = new SVGGraphics2D(width, height);
         graphics.setDefsKeyPrefix("chart" + SVG_COUNT.incrementAndGet() + "-");
+        graphics.setGeomDoubleConverter(Charts::hundredths);
         chart.draw(graphics, new Rectangle(0, 0, width, height));
         return graphics.getSVGElement();
     }
@@ -210,6 +211,18 @@ public final class Charts {
         } else {
             throw new IllegalArgumentException("chart file " + svgOrPng + " should end in .svg or .png");
         }
+    }
+
+    /**
+     * A coordinate to a hundredth of a pixel, without trailing zeros: JFreeSVG writes every digit of a
+     * double by default, which makes a line chart of a few thousand points several times larger.
+     */
+    static String hundredths(double value) {
+        if (!Double.isFinite(value) || Math.abs(value) >= 1e12) { // far off any canvas: as it is
+            return Double.toString(value);
+        }
+        double rounded = Math.round(value * 100) / 100.0;
+        return rounded == Math.rint(rounded) ? Long.toString((long) rounded) : Double.toString(rounded);
     }
 
     private static void checkSize(int width, int height) {

@@ -425,7 +425,7 @@ public final class HeapMap {
     // ------------------------------------------------------------------ numbers
 
     /** {@code 512 B}, {@code 4 KiB}, {@code 1.5 MiB}: binary units, one decimal where it is not 0. */
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
         int unit = 0;
         double value = bytes;

@@ -63,7 +63,21 @@ public final class ReplayEngine {
      * @throws ReplayFailure if the allocator fails an operation or a block loses its content
      */
     public AllocatorReplay replay(String name, NativeAllocator allocator, ReplaySettings settings) {
+        return replay(name, allocator, settings, () -> { });
+    }
+
+    /**
+     * {@link #replay(String, NativeAllocator, ReplaySettings)}, calling {@code atPeakLive} once during
+     * the measured pass, right after the operation after which live bytes first reach the trace's peak
+     * ({@link TraceSummary#peakLiveOp()}; before the first operation if the trace has none) and after
+     * that moment's sample: the blocks of the peak are live, and nothing else runs on the allocator.
+     * For a snapshot of the heap at the peak, e.g. {@code Smalloc.stats()}.
+     *
+     * @throws ReplayFailure if the allocator fails an operation or a block loses its content
+     */
+    public AllocatorReplay replay(String name, NativeAllocator allocator, ReplaySettings settings, Runnable atPeakLive) {
         int[] points = trace.samplePoints(settings.sampleEvery());
+        long peakLiveOp = Math.max(0, trace.summary().peakLiveOp());
         allocatorName = name;
         Optional<LongUnaryOperator> usableSize = UsableSize.of(allocator);
         WasteCounter waste = usableSize.map(WasteCounter::new).orElse(null);
@@ -80,6 +94,9 @@ public final class ReplayEngine {
             if (isPoint[done]) {
                 long rss = ResidentSet.bytes();
                 series.add(new Sample(done, liveBytes, rss < 0 || rssAtStart < 0 ? -1 : rss - rssAtStart));
+            }
+            if (done == peakLiveOp) {
+                atPeakLive.run();
             }
         };
         sampler.accept(0);

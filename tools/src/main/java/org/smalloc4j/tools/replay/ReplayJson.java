@@ -3,10 +3,15 @@ package org.smalloc4j.tools.replay;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import org.smalloc4j.SmallocStats;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-/** Replay results as JSON (Jackson, records as objects): between a worker and its parent, and in replay.json. */
+/**
+ * Replay results as JSON (Jackson, records as objects): between a worker and its parent (with a
+ * Smalloc heap's stats at the peak, for the report's heap map), and in replay.json.
+ */
 public final class ReplayJson {
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -22,6 +27,11 @@ public final class ReplayJson {
     /** Reads one allocator's result, as a worker wrote it. */
     public static AllocatorReplay readAllocatorReplay(Path file) throws IOException {
         return MAPPER.readValue(file.toFile(), AllocatorReplay.class);
+    }
+
+    /** Reads a heap's stats, as a worker wrote them at the trace's peak. */
+    public static SmallocStats readStats(Path file) throws IOException {
+        return MAPPER.readValue(file.toFile(), SmallocStats.class);
     }
 
     /** Reads a whole report, as {@code smalloc4j replay} wrote it to {@code replay.json}. */

@@ -11,8 +11,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The tables of a {@link ReplayReport}: printed for people, and written as files for the
- * {@code report} command and spreadsheets ({@link #write}).
+ * The tables of a {@link ReplayReport}: printed for people, and written as files for
+ * spreadsheets and other tools ({@link #write}).
  */
 public final class ReplayOutput {
 
@@ -121,8 +121,8 @@ public final class ReplayOutput {
         return files;
     }
 
-    /** Bytes in MiB with one decimal, or KiB below 1 MiB. */
-    static String mib(long bytes) {
+    /** Bytes in MiB with one decimal, or KiB below 1 MiB: {@code 13.4 MiB}, {@code 0.5 KiB}. */
+    public static String mib(long bytes) {
         return Math.abs(bytes) < MIB ? String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0)
                 : String.format(Locale.ROOT, "%.1f MiB", bytes / MIB);
     }

@@ -8,8 +8,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.smalloc4j.LibraryAllocator;
+import org.smalloc4j.Smalloc;
+import org.smalloc4j.SmallocStats;
 
 /**
  * Runs a replay in a child JVM of its own ({@link ReplayWorker}), so that each allocator's resident
@@ -37,10 +40,36 @@ public final class ReplayProcess {
      */
     public static AllocatorReplay run(Path trace, TraceSummary summary, String allocator, ReplaySettings settings,
             boolean allowIncomplete, Path workDir) throws IOException, InterruptedException {
+        return run(trace, summary, allocator, settings, allowIncomplete, workDir, false).replay();
+    }
+
+    /**
+     * What a child measured, and the heap's stats at the trace's peak when they were asked for.
+     *
+     * @param replay what the child measured
+     * @param statsAtPeak {@link Smalloc#stats()} right after the operation that first reached the
+     *        trace's peak live bytes; empty unless asked for
+     */
+    public record Outcome(AllocatorReplay replay, Optional<SmallocStats> statsAtPeak) {
+    }
+
+    /**
+     * {@link #run(Path, TraceSummary, String, ReplaySettings, boolean, Path)}, and with
+     * {@code statsAtPeak} the heap's stats at the trace's peak live bytes as well, taken in the child
+     * during its measured pass ({@link ReplayEngine#replay(String, org.smalloc4j.NativeAllocator,
+     * ReplaySettings, Runnable)}): then {@code allocator} must name a {@link Smalloc} heap
+     * ({@code smalloc}), or the child fails.
+     *
+     * @throws ReplayFailure if the child fails (its standard error is in the message)
+     */
+    public static Outcome run(Path trace, TraceSummary summary, String allocator, ReplaySettings settings,
+            boolean allowIncomplete, Path workDir, boolean statsAtPeak) throws IOException, InterruptedException {
         String fileName = allocator.replaceAll("[^A-Za-z0-9_-]", "_");
         Path result = workDir.resolve(fileName + ".json");
+        Path stats = workDir.resolve(fileName + "-stats-at-peak.json");
         Path log = workDir.resolve(fileName + ".log");
         Files.deleteIfExists(result);
+        Files.deleteIfExists(stats);
         List<String> command = new ArrayList<>(jvm());
         long heapMiB = heapMiB(summary.operations(), summary.blocks());
         command.addAll(1, List.of("-Xms" + heapMiB + "m", "-Xmx" + heapMiB + "m", "-XX:+AlwaysPreTouch"));
@@ -49,14 +78,18 @@ public final class ReplayProcess {
                 Integer.toString(settings.sampleEvery()), Boolean.toString(settings.threadsAsRecorded()),
                 Boolean.toString(allowIncomplete),
                 result.toAbsolutePath().toString()));
+        if (statsAtPeak) {
+            command.add(stats.toAbsolutePath().toString());
+        }
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         addStaticTlsTunable(builder.environment());
         int exitCode = builder.start().waitFor();
-        if (exitCode != 0 || !Files.exists(result)) {
+        if (exitCode != 0 || !Files.exists(result) || (statsAtPeak && !Files.exists(stats))) {
             throw new ReplayFailure("replay on '" + allocator + "' failed in its own JVM (exit code " + exitCode + "): "
                     + Files.readString(log, StandardCharsets.UTF_8).strip());
         }
-        return ReplayJson.readAllocatorReplay(result);
+        return new Outcome(ReplayJson.readAllocatorReplay(result),
+                statsAtPeak ? Optional.of(ReplayJson.readStats(stats)) : Optional.empty());
     }
 
     /** The java binary, the JVM flags to pass on and the class path: a command up to the main class. */

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The result of {@code smalloc4j replay}: one trace replayed on several allocators, each in its own
- * JVM. Written to {@code replay.json} for the {@code report} command to chart.
+ * JVM. Written to {@code replay.json} ({@link ReplayOutput#write}); {@code smalloc4j report} draws it.
  *
  * @param command the command line that reproduces the run
  * @param trace the trace, counted from the trace alone

@@ -81,6 +81,19 @@ class ChartsTest {
     }
 
     @Test
+    void coordinatesAreWrittenToAHundredthOfAPixel() {
+        assertEquals("12", Charts.hundredths(12.0));
+        assertEquals("12.35", Charts.hundredths(12.3456));
+        assertEquals("-0.5", Charts.hundredths(-0.5));
+        assertEquals("0", Charts.hundredths(-0.001));
+        assertEquals("1.0E13", Charts.hundredths(1e13), "far off the canvas: as it is");
+        assertEquals("NaN", Charts.hundredths(Double.NaN));
+        String svg = Charts.svg(Charts.bars("t", "c", "v", nsByAllocatorThenGroup()), 777, 333);
+        assertTrue(!java.util.regex.Pattern.compile("\\d\\.\\d{3}").matcher(svg.replaceAll("<text[^>]*>", ""))
+                .find(), "no coordinate with three decimals");
+    }
+
+    @Test
     void barsKeepTheGivenOrderAndLeaveMissingValuesOut() {
         Map<String, Map<String, Double>> values = nsByAllocatorThenGroup();
         values.put("jemalloc", new LinkedHashMap<>());

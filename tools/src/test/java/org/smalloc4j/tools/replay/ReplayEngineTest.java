@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.smalloc4j.BumpArena;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.Smalloc;
+import org.smalloc4j.SmallocStats;
 import org.smalloc4j.SystemAllocator;
 import org.smalloc4j.TrackingAllocator;
 
@@ -118,6 +119,33 @@ class ReplayEngineTest {
         }
         long requested = result.waste().stream().mapToLong(SizeClassWaste::requestedBytes).sum();
         assertEquals(100 + 5000 + 0 + 3 + 70_000 + (1 << 20) + 10 + 300 + 24, requested);
+    }
+
+    @Test
+    void atPeakLiveRunsOnceWhileThePeaksBlocksAreLive() throws IOException {
+        ReplayTrace trace = ReplayTrace.load(handBuiltTrace(), false);
+        ReplayEngine engine = new ReplayEngine(trace);
+        try (Smalloc heap = Smalloc.builder().slabsPerClass(2).largestSlot(1 << 22).build()) {
+            List<SmallocStats> snapshots = new ArrayList<>();
+            List<Long> liveThen = new ArrayList<>();
+            engine.replay("builder heap", heap, new ReplaySettings(1, 2, 4, false), () -> {
+                snapshots.add(heap.stats());
+                liveThen.add(engine.liveBytes());
+            });
+            assertEquals(List.of(HAND_BUILT_PEAK), liveThen, "once, at the peak; not in the warm-up or timed passes");
+            assertEquals(5, snapshots.getFirst().slotsInUse(), "a, b, c, d and the 1 MiB block e are live at the peak");
+            assertTrue(snapshots.getFirst().bytesInUse() >= HAND_BUILT_PEAK);
+        }
+    }
+
+    @Test
+    void atPeakLiveRunsOnTheRecordersStandInWhenThreadsAreAsRecorded() throws IOException, InterruptedException {
+        ReplayTrace trace = ReplayTrace.load(twoThreadTrace(), false);
+        ReplayEngine engine = new ReplayEngine(trace);
+        List<Long> liveThen = new ArrayList<>();
+        engine.replay("system", new SystemAllocator(), new ReplaySettings(0, 1, 100, true),
+                () -> liveThen.add(engine.liveBytes()));
+        assertEquals(List.of(twoThreadPeak), liveThen);
     }
 
     /** A trace of two threads allocating and freeing at once; {@link #twoThreadPeak} is its tracker's peak. */
