@@ -60,6 +60,8 @@ public final class Smalloc implements NativeAllocator {
     public static final long MAX_SLAB_BYTES = 1L << AddressLayout.MAX_SLOT_BITS;
 
     private static final AtomicInteger HEAP_NUMBER = new AtomicInteger();
+    /** Blocks of at least this many bytes are zeroed by libc's memset, smaller ones by MemorySegment.fill. */
+    private static final long MEMSET_FROM = 1024;
 
     private final String name;
     private final boolean global;
@@ -147,7 +149,12 @@ public final class Smalloc implements NativeAllocator {
             return 0;
         }
         if ((offset & SlabHeap.ZEROED) == 0) {
-            heap.slice(offset, byteSize).fill((byte) 0);
+            MemorySegment block = heap.slice(offset & ~SlabHeap.ZEROED, byteSize);
+            if (byteSize >= MEMSET_FROM) {
+                Native.zero(block);
+            } else {
+                block.fill((byte) 0);
+            }
         }
         return base + (offset & ~SlabHeap.ZEROED);
     }

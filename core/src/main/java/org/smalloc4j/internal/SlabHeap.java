@@ -336,11 +336,12 @@ public final class SlabHeap extends HeapMetadata {
         if (sizeClass < cacheLimitClass) {
             final ThreadCache cache = caches[hintIndex];
             if (cache != null && (cache.ownerId == threadId || cache.takeOverFromDeadOwner(Thread.currentThread()))) {
-                final int count = cache.counts[sizeClass];
+                final long[] words = cache.words;
+                final int count = (int) words[ThreadCache.COUNTS + sizeClass];
                 if (count > 0) {
                     // the common case of a thread that frees what it allocates: no atomic instruction
-                    cache.counts[sizeClass] = count - 1;
-                    return handedOutFromCache(sizeClass, cache.slots[sizeClass * ThreadCache.STRIDE + count - 1]);
+                    words[ThreadCache.COUNTS + sizeClass] = count - 1;
+                    return handedOutFromCache(sizeClass, words[ThreadCache.slot(sizeClass, count - 1)]);
                 }
             }
         }
@@ -385,12 +386,13 @@ public final class SlabHeap extends HeapMetadata {
         if (cache == null) {
             return false;
         }
-        final int count = cache.counts[sizeClass];
+        final long[] words = cache.words;
+        final int count = (int) words[ThreadCache.COUNTS + sizeClass];
         if (count >= cacheCapacity[sizeClass]) {
             return false;
         }
-        cache.slots[sizeClass * ThreadCache.STRIDE + count] = offset;
-        cache.counts[sizeClass] = count + 1;
+        words[ThreadCache.slot(sizeClass, count)] = offset;
+        words[ThreadCache.COUNTS + sizeClass] = count + 1;
         return true;
     }
 
@@ -440,11 +442,11 @@ public final class SlabHeap extends HeapMetadata {
     private long takeCached(int sizeClass) {
         final long threadId = Thread.currentThread().threadId();
         final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
-        if (cache == null || cache.ownerId != threadId || cache.counts[sizeClass] == 0) {
+        if (cache == null || cache.ownerId != threadId || cache.words[ThreadCache.COUNTS + sizeClass] == 0) {
             return -1;
         }
-        final int count = --cache.counts[sizeClass];
-        return cache.slots[sizeClass * ThreadCache.STRIDE + count];
+        final int count = (int) --cache.words[ThreadCache.COUNTS + sizeClass];
+        return cache.words[ThreadCache.slot(sizeClass, count)];
     }
 
     private void markHandedOut(int slab, int sizeClass, int slot, long offset) {
@@ -549,9 +551,9 @@ public final class SlabHeap extends HeapMetadata {
             if (cache == null) {
                 continue;
             }
-            int count = Math.min(cache.counts[sizeClass], ThreadCache.STRIDE);
+            int count = (int) Math.min(cache.words[ThreadCache.COUNTS + sizeClass], ThreadCache.STRIDE);
             for (int k = 0; k < count; k++) {
-                perSlab[slabOf(cache.slots[sizeClass * ThreadCache.STRIDE + k])]++;
+                perSlab[slabOf(cache.words[ThreadCache.slot(sizeClass, k)])]++;
             }
         }
         return perSlab;

@@ -17,13 +17,21 @@ import java.lang.invoke.VarHandle;
  * index takes the cache over, which its termination makes safe (a thread's actions happen-before
  * another thread sees it is no longer alive).
  *
- * <p>The slots of one class are {@code slots[sizeClass * STRIDE + i]} for {@code i < counts[sizeClass]},
- * as slot offsets from the heap's base; the top of the stack is the last one.
+ * <p>One {@code long} array holds it all, so that the hot path loads one array and two threads' caches
+ * never share a cache line (64 bytes of padding at either end, wherever the garbage collector moves
+ * the arrays): class {@code sc}'s count at {@code words[COUNTS + sc]}, its slots at
+ * {@code words[slot(sc, i)]} for {@code i < count}, as slot offsets from the heap's base; the top of
+ * the stack is the last one.
  */
 final class ThreadCache {
 
     /** Slots a class can hold at most (a class's capacity may be smaller: see the heap). */
     static final int STRIDE = 64;
+    /** Longs of padding before the counts and after the last slot: a cache line. */
+    private static final int PAD = 8;
+    /** Index of class 0's count; classes are below 32 (a heap's largest slot is 2^31). */
+    static final int COUNTS = PAD;
+    private static final int SLOTS = COUNTS + 32;
 
     private static final VarHandle OWNER;
 
@@ -40,14 +48,19 @@ final class ThreadCache {
     /** The owner, changed by compare-and-set only when taking over from a dead owner. */
     @SuppressWarnings("unused") // through OWNER
     private volatile Thread owner;
-    final long[] slots;
-    final int[] counts;
+    /** Counts and slots, see the class comment. */
+    final long[] words;
 
     ThreadCache(Thread owner, int classes) {
+        assert classes <= SLOTS - COUNTS;
         this.owner = owner;
         this.ownerId = owner.threadId();
-        this.slots = new long[classes * STRIDE];
-        this.counts = new int[classes];
+        this.words = new long[SLOTS + classes * STRIDE + PAD];
+    }
+
+    /** Index of the {@code i}-th slot of class {@code sizeClass}. */
+    static int slot(int sizeClass, int i) {
+        return SLOTS + sizeClass * STRIDE + i;
     }
 
     /**
