@@ -149,7 +149,7 @@ public final class Smalloc implements NativeAllocator {
             return 0;
         }
         if ((offset & SlabHeap.ZEROED) == 0) {
-            MemorySegment block = heap.slice(offset & ~SlabHeap.ZEROED, byteSize);
+            MemorySegment block = heap.slice(offset, byteSize);
             if (byteSize >= MEMSET_FROM) {
                 Native.zero(block);
             } else {

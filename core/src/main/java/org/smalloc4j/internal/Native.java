@@ -195,7 +195,7 @@ public final class Native {
      */
     public static void zero(MemorySegment range) {
         try {
-            MemorySegment unused = (MemorySegment) MEMSET.invokeExact(range, 0, range.byteSize());
+            MemorySegment start = (MemorySegment) MEMSET.invokeExact(range, 0, range.byteSize()); // memset returns its first argument
         } catch (Throwable t) {
             if (t instanceof RuntimeException e) {
                 throw e; // the heap closed meanwhile: IllegalStateException
