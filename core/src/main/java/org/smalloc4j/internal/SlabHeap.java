@@ -371,7 +371,7 @@ public final class SlabHeap extends HeapMetadata {
             return cache;
         }
         if (cache == null) {
-            ThreadCache fresh = new ThreadCache(thread, cacheLimitClass);
+            ThreadCache fresh = new ThreadCache(thread, java.util.Arrays.copyOf(cacheCapacity, cacheLimitClass));
             if (CACHE_TABLE.compareAndSet(caches, index, (ThreadCache) null, fresh)) {
                 return fresh;
             }
@@ -387,11 +387,11 @@ public final class SlabHeap extends HeapMetadata {
             return false;
         }
         final long[] words = cache.words;
-        final int count = (int) words[ThreadCache.COUNTS + sizeClass];
-        if (count >= cacheCapacity[sizeClass]) {
+        final long count = words[ThreadCache.COUNTS + sizeClass];
+        if (count >= words[ThreadCache.CAPACITIES + sizeClass]) {
             return false;
         }
-        words[ThreadCache.slot(sizeClass, count)] = offset;
+        words[ThreadCache.slot(sizeClass, (int) count)] = offset;
         words[ThreadCache.COUNTS + sizeClass] = count + 1;
         return true;
     }
@@ -498,22 +498,27 @@ public final class SlabHeap extends HeapMetadata {
     /** Frees the slot at {@code offset}, which {@link #slotOffset} accepted. */
     public void free(long offset) {
         final int sc = sizeClassOf(offset);
-        final int slab = slabOf(offset);
-        final int slot = slotNumberOf(offset, sc);
         if (checked) {
-            long bit = HeapMetadata.bitmapBit(slot);
-            long before = metaGetAndAnd(bitmapWordOffset(slab, sc, slot), ~bit);
-            if ((before & bit) == 0) {
-                throw notHandedOut(base() + offset); // lost a race with another free of it
-            }
+            unmarkHandedOut(offset, sc);
         }
         if (sc < cacheLimitClass && cacheFreed(sc, offset)) {
             return;
         }
+        final int slab = slabOf(offset);
+        final int slot = slotNumberOf(offset, sc);
         if (sc >= releaseClass) {
             Native.releasePages(slice(offset, 1L << sc));
         }
         push(slab, sc, slot, offset);
+    }
+
+    private void unmarkHandedOut(long offset, int sizeClass) {
+        final int slot = slotNumberOf(offset, sizeClass);
+        long bit = HeapMetadata.bitmapBit(slot);
+        long before = metaGetAndAnd(bitmapWordOffset(slabOf(offset), sizeClass, slot), ~bit);
+        if ((before & bit) == 0) {
+            throw notHandedOut(base() + offset); // lost a race with another free of it
+        }
     }
 
     /**

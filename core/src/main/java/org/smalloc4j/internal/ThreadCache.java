@@ -19,7 +19,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>One {@code long} array holds it all, so that the hot path loads one array and two threads' caches
  * never share a cache line (64 bytes of padding at either end, wherever the garbage collector moves
- * the arrays): class {@code sc}'s count at {@code words[COUNTS + sc]}, its slots at
+ * the arrays): class {@code sc}'s count at {@code words[COUNTS + sc]}, its capacity at
+ * {@code words[CAPACITIES + sc]}, its slots at
  * {@code words[slot(sc, i)]} for {@code i < count}, as slot offsets from the heap's base; the top of
  * the stack is the last one.
  */
@@ -31,7 +32,9 @@ final class ThreadCache {
     private static final int PAD = 8;
     /** Index of class 0's count; classes are below 32 (a heap's largest slot is 2^31). */
     static final int COUNTS = PAD;
-    private static final int SLOTS = COUNTS + 32;
+    /** Index of class 0's capacity: the heap's, copied here so that a free reads one array. */
+    static final int CAPACITIES = COUNTS + 32;
+    private static final int SLOTS = CAPACITIES + 32;
 
     private static final VarHandle OWNER;
 
@@ -51,11 +54,15 @@ final class ThreadCache {
     /** Counts and slots, see the class comment. */
     final long[] words;
 
-    ThreadCache(Thread owner, int classes) {
-        assert classes <= SLOTS - COUNTS;
+    /** @param capacities slots each class may hold, at most {@link #STRIDE}; its length is the classes cached */
+    ThreadCache(Thread owner, int[] capacities) {
+        assert capacities.length <= CAPACITIES - COUNTS;
         this.owner = owner;
         this.ownerId = owner.threadId();
-        this.words = new long[SLOTS + classes * STRIDE + PAD];
+        this.words = new long[SLOTS + capacities.length * STRIDE + PAD];
+        for (int sc = 0; sc < capacities.length; sc++) {
+            words[CAPACITIES + sc] = capacities[sc];
+        }
     }
 
     /** Index of the {@code i}-th slot of class {@code sizeClass}. */
