@@ -1,12 +1,9 @@
 package org.smalloc4j.tools;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +17,7 @@ import org.smalloc4j.Allocators;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.Smalloc;
 import org.smalloc4j.TrackingAllocator;
+import org.smalloc4j.tools.bench.ResidentSet;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,7 +42,6 @@ import picocli.CommandLine.Spec;
 public final class SoakCommand implements Callable<Integer> {
 
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final long PAGE = 4096;
     /** Operations between two looks at the stop flag and the clock. */
     private static final int CHECK_EVERY = 256;
     /** Largest "small" block: most requests are below it. */
@@ -340,16 +337,6 @@ public final class SoakCommand implements Callable<Integer> {
         return (byte) (word(patternSeed, offset >>> 3) >>> ((offset & 7) * 8));
     }
 
-    /** The resident set of this process in bytes (second field of /proc/self/statm), or -1 off Linux. */
-    static long residentBytes() {
-        try {
-            String[] fields = Files.readString(Path.of("/proc/self/statm")).trim().split(" ");
-            return Long.parseLong(fields[1]) * PAGE;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -362,7 +349,7 @@ public final class SoakCommand implements Callable<Integer> {
         Shared shared = new Shared(allocator);
         Worker[] workers = new Worker[threads];
         Thread[] running = new Thread[threads];
-        long rssAtStart = residentBytes();
+        long rssAtStart = ResidentSet.bytes();
         Smalloc heap = smallocOf(allocator);
         long measuredAtStart = heap != null ? heap.stats().bytesResident() : rssAtStart;
         String measuredName = heap != null ? "heap resident" : "RSS";
@@ -388,7 +375,7 @@ public final class SoakCommand implements Callable<Integer> {
                 done += worker.opsDone;
             }
             peakLive = Math.max(peakLive, live);
-            long rss = residentBytes();
+            long rss = ResidentSet.bytes();
             long measured = maxRss != null || heap == null ? rss : heap.stats().bytesResident();
             peakRss = Math.max(peakRss, rss);
             peakMeasured = Math.max(peakMeasured, measured);

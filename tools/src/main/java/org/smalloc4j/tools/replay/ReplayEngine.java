@@ -10,6 +10,7 @@ import java.util.function.LongUnaryOperator;
 import org.smalloc4j.NativeAllocator;
 import org.smalloc4j.TrackingAllocator;
 import org.smalloc4j.tools.bench.Memory;
+import org.smalloc4j.tools.bench.ResidentSet;
 
 /**
  * Replays a {@link ReplayTrace} on one allocator, faithfully: the same operations in trace order
