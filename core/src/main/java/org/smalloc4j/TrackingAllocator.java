@@ -52,10 +52,10 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  * <p><b>Exactness under threads.</b> Every figure counts every operation exactly once. The counters
  * are per thread and summed when read: read while other threads allocate, each is exact for some
  * moment during the read, but two of them need not be for the same moment (as with
- * {@link java.util.concurrent.atomic.LongAdder}); read when the threads' calls have returned, all are
- * exact. Counters only, live bytes are such a sum too, and the peak is exact on one thread and
- * within {@link #PEAK_BATCH_BYTES} (64 KiB) per other thread below the true peak on several (see
- * {@link #peakBytes()}). With a byte limit or recording, live and peak bytes are one shared counter,
+ * {@link java.util.concurrent.atomic.LongAdder}); read when the threads' calls happen-before the read
+ * (joined threads, completed tasks), all are exact. Counters only, live bytes are such a sum too,
+ * and the peak is exact when one thread counts and within {@link #PEAK_BATCH_BYTES} (64 KiB) per
+ * thread below the true peak on several (see {@link #peakBytes()}). With a byte limit or recording, live and peak bytes are one shared counter,
  * and the peak is the exact maximum of live bytes over the order in which operations took effect.
  *
  * <p><b>Byte limit.</b> An allocation or growing realloc that would take live bytes above the limit
@@ -77,9 +77,10 @@ import static org.smalloc4j.internal.TrackingCounters.countRealloc;
  *
  * <p><b>Costs.</b> Counters only: per call, finding the calling thread's cell (a cache slot picked
  * by thread id and checked by owner; a {@link ThreadLocal} for a thread whose slot another live
- * thread holds) and plain stores to its counters. No word that other threads write is changed, so
- * there is no locked instruction and no cache line moving between cores; an allocation also reads two
- * shared words that change rarely (the published live bytes and the peak). Locked instructions come
+ * thread holds), plain stores to its counters and a compare with a limit of its own on live bytes.
+ * No word that other threads write is changed, so there is no locked instruction and no cache line
+ * moving between cores; the shared words (the published live bytes and the peak) are read only when
+ * a thread's live bytes pass its limit. Locked instructions come
  * only when a thread's unpublished live bytes leave {@code [0, PEAK_BATCH_BYTES]} (64 KiB)
  * (one atomic add; alloc/free pairs of blocks up to half that never get there, larger blocks take
  * one each way), and when an allocation sets a new peak (a compare-and-set: on each allocation while
@@ -110,7 +111,7 @@ public final class TrackingAllocator implements NativeAllocator {
     public static final int SIZE_CLASSES = TrackingCounters.SIZE_CLASSES;
     /**
      * Live bytes each thread may hold back from the shared total that the {@linkplain #peakBytes() peak}
-     * of a counters-only tracker is checked against: its shortfall is at most this much per other thread.
+     * of a counters-only tracker is checked against: its shortfall is at most this much per thread.
      */
     public static final long PEAK_BATCH_BYTES = TrackingCounters.PUBLISH_BATCH;
     /** The {@linkplain Builder#byteLimit byte limit} that means none. */
@@ -155,6 +156,8 @@ public final class TrackingAllocator implements NativeAllocator {
      * the flag is read under the lock that close() takes, and is exact.
      */
     private boolean closed;
+    /** countingOnly and not closed: the one flag the counters-only path reads (plain, as closed). */
+    private boolean countingAndOpen;
 
     /** A live block, while recording. */
     private record Block(long id, long byteSize, long byteAlignment, String threadName,
@@ -173,6 +176,7 @@ public final class TrackingAllocator implements NativeAllocator {
         this.trace = trace;
         this.blocks = b.recordStacks || trace != null ? new HashMap<>() : null;
         this.countingOnly = blocks == null && byteLimit == NO_LIMIT && !b.exactPeak;
+        this.countingAndOpen = countingOnly;
     }
 
     /** A tracker with counters only (no limit, no stacks, no trace) over {@code inner}. */
@@ -195,21 +199,20 @@ public final class TrackingAllocator implements NativeAllocator {
     @Override
     public long alloc(long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        checkOpen();
-        return countingOnly ? counted(inner.alloc(byteSize, byteAlignment), byteSize)
+        return countingAndOpen ? counted(inner.alloc(byteSize, byteAlignment), byteSize)
                 : allocExact(byteSize, byteAlignment, false);
     }
 
     @Override
     public long allocZeroed(long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        checkOpen();
-        return countingOnly ? counted(inner.allocZeroed(byteSize, byteAlignment), byteSize)
+        return countingAndOpen ? counted(inner.allocZeroed(byteSize, byteAlignment), byteSize)
                 : allocExact(byteSize, byteAlignment, true);
     }
 
-    /** With a limit or recording: exact live bytes. */
+    /** With a limit or recording: exact live bytes; or closed. */
     private long allocExact(long byteSize, long byteAlignment, boolean zeroed) {
+        checkOpen();
         return blocks != null
                 ? allocRecording(zeroed ? ZEROED : PLAIN, 0, byteSize, byteAlignment)
                 : allocLimited(byteSize, byteAlignment, zeroed);
@@ -218,22 +221,20 @@ public final class TrackingAllocator implements NativeAllocator {
     @Override
     public void dealloc(long address, long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        checkOpen();
+        if (!countingAndOpen) {
+            deallocExact(address, byteSize, byteAlignment);
+        } else if (address != 0) {
+            inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
+            counters.freed(byteSize);
+        }
+    }
+
+    /** With a limit or recording: exact live bytes; or closed. */
+    private void deallocExact(long address, long byteSize, long byteAlignment) {
+        checkOpen(); // before the NULL test: a closed tracker refuses every call
         if (address == 0) {
             return;
         }
-        if (!countingOnly) {
-            deallocExact(address, byteSize, byteAlignment);
-            return;
-        }
-        inner.dealloc(address, byteSize, byteAlignment); // first: if it rejects the address, nothing was counted
-        TrackingCounters.Cell cell = counters.cell();
-        countFree(cell, byteSize);
-        counters.liveShrank(cell);
-    }
-
-    /** With a limit or recording: exact live bytes. */
-    private void deallocExact(long address, long byteSize, long byteAlignment) {
         if (blocks != null) {
             deallocRecording(address, byteSize, byteAlignment);
             return;
@@ -317,18 +318,16 @@ public final class TrackingAllocator implements NativeAllocator {
 
     /** Counts what the inner allocator answered, with counters only (a block, or a failure: 0), and returns it. */
     private long counted(long address, long byteSize) {
-        TrackingCounters.Cell cell = counters.cell();
         if (address == 0) {
-            countFailure(cell);
+            counters.failed();
             return 0;
         }
-        countAllocation(cell, byteSize);
-        counters.liveGrew(cell);
+        counters.allocated(byteSize);
         return address;
     }
 
     private long allocLimited(long byteSize, long byteAlignment, boolean zeroed) {
-        TrackingCounters.Cell cell = counters.cell();
+        long[] cell = counters.cell();
         long liveWithThis = reserve(byteSize);
         if (liveWithThis < 0) {
             countFailure(cell);
@@ -354,7 +353,7 @@ public final class TrackingAllocator implements NativeAllocator {
     private long reallocCounting(long address, long oldSize, long byteAlignment, long newSize) {
         long growth = address == 0 ? newSize : newSize - oldSize; // change of live bytes
         boolean reserving = byteLimit != NO_LIMIT && growth > 0;
-        TrackingCounters.Cell cell = counters.cell();
+        long[] cell = counters.cell();
         long liveWithThis = 0;
         if (reserving) {
             liveWithThis = reserve(growth);
@@ -379,6 +378,14 @@ public final class TrackingAllocator implements NativeAllocator {
             countFailure(cell);
             return 0;
         }
+        if (countingOnly) { // live bytes in the cells
+            if (address == 0) {
+                counters.allocated(cell, newSize);
+            } else {
+                counters.reallocated(cell, oldSize, newSize);
+            }
+            return moved;
+        }
         if (address == 0) {
             countAllocation(cell, newSize);
         } else {
@@ -386,12 +393,8 @@ public final class TrackingAllocator implements NativeAllocator {
         }
         if (reserving) {
             raisePeak(liveWithThis);
-        } else if (!countingOnly) {
-            addLive(growth);
-        } else if (growth > 0) {
-            counters.liveGrew(cell);
         } else {
-            counters.liveShrank(cell);
+            addLive(growth);
         }
         return moved;
     }
@@ -428,7 +431,7 @@ public final class TrackingAllocator implements NativeAllocator {
 
     private long allocRecording(int kind, long oldSize, long byteSize, long byteAlignment) {
         List<StackWalker.StackFrame> stack = recordStacks ? allocationSite() : null; // slow: outside the lock
-        TrackingCounters.Cell cell = counters.cell();
+        long[] cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             long address = 0;
@@ -458,7 +461,7 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     private void deallocRecording(long address, long byteSize, long byteAlignment) {
-        TrackingCounters.Cell cell = counters.cell();
+        long[] cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             Block block = liveBlock(address, byteSize);
@@ -473,7 +476,7 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     private long reallocRecording(long address, long oldSize, long byteAlignment, long newSize) {
-        TrackingCounters.Cell cell = counters.cell();
+        long[] cell = counters.cell();
         synchronized (blocks) {
             checkOpen();
             Block block = liveBlock(address, oldSize);
@@ -516,7 +519,7 @@ public final class TrackingAllocator implements NativeAllocator {
      * The inner allocator handed out {@code address}, which we thought live: the block there was freed
      * behind our back (straight through the inner allocator). Count and record its free now.
      */
-    private void forgetStale(TrackingCounters.Cell cell, long address) {
+    private void forgetStale(long[] cell, long address) {
         Block stale = blocks.remove(address);
         if (stale != null) {
             countFree(cell, stale.byteSize());
@@ -528,13 +531,13 @@ public final class TrackingAllocator implements NativeAllocator {
     }
 
     /** The calling thread's index in the trace, introduced by a THREAD record the first time. */
-    private int traceThread(TrackingCounters.Cell cell) {
+    private int traceThread(long[] cell) {
         assert Thread.holdsLock(blocks);
-        int index = cell.traceThread;
+        int index = TrackingCounters.traceThread(cell);
         if (index < 0) {
             Thread thread = Thread.currentThread();
             index = trace.newThread(thread.threadId(), thread.getName());
-            cell.traceThread = index;
+            TrackingCounters.setTraceThread(cell, index);
         }
         return index;
     }
@@ -568,18 +571,19 @@ public final class TrackingAllocator implements NativeAllocator {
      * <p>With a byte limit or recording: exact, the maximum of live bytes over the order in which
      * operations took effect.
      *
-     * <p>With counters only, each thread checks the peak against its own live bytes plus what the
-     * other threads have published of theirs, which they do in batches: each keeps up to
-     * {@link #PEAK_BATCH_BYTES} (64 KiB) unpublished. With {@code N} threads counted, the peak is
+     * <p>With counters only, the threads publish their live bytes in batches: each keeps up to
+     * {@link #PEAK_BATCH_BYTES} (64 KiB) unpublished, and checks the peak against its own live bytes
+     * plus what all have published when its live bytes pass a limit it set at its last check. With
+     * {@code N} threads counted, the peak is
      * <ul>
      * <li>never above the live bytes there were (calls that overlap in time may take effect in
      * either order), and</li>
      * <li>at least the live bytes at any moment when no call was running, less
-     * {@code (N - 1) * PEAK_BATCH_BYTES};</li>
+     * {@code N * PEAK_BATCH_BYTES};</li>
      * </ul>
-     * so with one thread it is exact. {@code N} counts the threads that have called this tracker,
-     * less those that had ended when the figures were last read (a read folds an ended thread's
-     * counts and bytes into the shared totals).
+     * and when only one thread has ever counted, it is exact. {@code N} counts the threads that have
+     * called this tracker, less those that had ended when the figures were last read (a read folds
+     * an ended thread's counts and bytes into the shared totals).
      */
     public long peakBytes() {
         return countingOnly ? counters.peakBytes() : (long) SHARED.getVolatile(shared, PEAK);
@@ -597,7 +601,7 @@ public final class TrackingAllocator implements NativeAllocator {
 
     /** Blocks handed out by {@code alloc}, {@code allocZeroed} and {@code realloc} of address 0. */
     public long allocationCount() {
-        return counters.sum(TrackingCounters.ALLOCATIONS);
+        return counters.allocations();
     }
 
     /** Blocks given back by {@code dealloc} (address 0 not counted). */
@@ -749,6 +753,7 @@ public final class TrackingAllocator implements NativeAllocator {
             return;
         }
         if (blocks == null) {
+            countingAndOpen = false;
             closed = true;
             return;
         }
@@ -821,7 +826,7 @@ public final class TrackingAllocator implements NativeAllocator {
          * Keep live and peak bytes exact under any number of threads, in one shared word changed by
          * every call (two locked instructions per alloc/free pair), as a byte limit or recording does
          * anyway (default false: per-thread counters, the peak exact on one thread and at most
-         * {@link #PEAK_BATCH_BYTES} per other thread below the true one).
+         * {@link #PEAK_BATCH_BYTES} per thread below the true one).
          */
         public Builder exactPeak(boolean exactPeak) {
             this.exactPeak = exactPeak;

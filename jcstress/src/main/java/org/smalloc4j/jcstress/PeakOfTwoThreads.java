@@ -35,9 +35,7 @@ public class PeakOfTwoThreads {
     private final TrackingCounters counters = new TrackingCounters();
 
     private void grow() {
-        TrackingCounters.Cell cell = counters.cell();
-        TrackingCounters.countAllocation(cell, GROWTH);
-        counters.liveGrew(cell);
+        counters.allocated(GROWTH);
     }
 
     @Actor
