@@ -75,6 +75,8 @@ public final class Smalloc implements NativeAllocator {
      * Plain, not volatile: a volatile read on every call is a compiler barrier that makes the JIT
      * reload the heap's fields after it (measured: ~1-2 ns a pair). A thread that races with close()
      * may miss the flag; it then meets the closed arena, whose accesses throw IllegalStateException.
+     * Only the slow paths test it: close() also closes the thread caches, so that every later call
+     * takes a slow path.
      */
     private boolean closed;
     private int openArenas;              // guarded by this
@@ -159,19 +161,40 @@ public final class Smalloc implements NativeAllocator {
         return base + (offset & ~SlabHeap.ZEROED);
     }
 
-    /** The offset of a new slot, with {@link SlabHeap#ZEROED} if known zero, or -1. */
+    /**
+     * The offset of a new slot, with {@link SlabHeap#ZEROED} if known zero, or -1. The thread's
+     * cache first: it serves only classes of this heap, and nothing once the heap has closed, so
+     * only the slab path tests the class and the closed state.
+     */
     private long allocateSlot(long byteSize, long byteAlignment) {
-        checkOpen();
         int sizeClass = AddressLayout.sizeClassFor(byteSize, byteAlignment);
-        return sizeClass > heap.maxClass() ? -1 : heap.allocate(sizeClass);
+        long cached = heap.takeFromCache(sizeClass);
+        return cached >= 0 ? cached : allocateFromSlabs(sizeClass);
+    }
+
+    private long allocateFromSlabs(int sizeClass) {
+        checkOpen();
+        return sizeClass > heap.maxClass() ? -1 : heap.allocateFromSlabs(sizeClass);
     }
 
     @Override
     public void dealloc(long address, long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        checkOpen(); // before the NULL test: a closed heap refuses every call
-        if (address != 0) {
-            heap.free(heap.slotOffset(address, byteSize));
+        if (address == 0) {
+            checkOpen(); // a closed heap refuses every call
+            return;
+        }
+        long offset;
+        try {
+            offset = heap.slotStartOffset(address);
+        } catch (IllegalArgumentException notASlot) {
+            checkOpen(); // a closed heap refuses every call, with this exception first
+            throw notASlot;
+        }
+        // the thread's cache takes nothing once the heap has closed (nor on a checked heap, which has none)
+        if (!heap.freeToCache(offset)) {
+            checkOpen();
+            heap.freeToList(address, offset, byteSize);
         }
     }
 
@@ -374,6 +397,7 @@ public final class Smalloc implements NativeAllocator {
                 return;
             }
             closed = true;
+            heap.closeCaches();
             closeLifetime();
             if (openArenas == 0) {
                 unmap();
@@ -464,7 +488,11 @@ public final class Smalloc implements NativeAllocator {
             return this;
         }
 
-        /** Catch double frees, stale pointers and frees of never-allocated slots (default false). */
+        /**
+         * Catch double frees, stale pointers and frees of never-allocated slots (default false). A
+         * checked heap keeps no thread caches: every free goes to its slab's list, where the slot
+         * gets a link that is validated when it is handed out again (a write after free is caught).
+         */
         public Builder checked(boolean checked) {
             this.checked = checked;
             return this;
@@ -490,7 +518,8 @@ public final class Smalloc implements NativeAllocator {
          * 128 KiB (and 64 slots) of each class up to 128 KiB and below the
          * {@linkplain #releaseThreshold page-release} size, about 1 MiB in all; those slots are free
          * for that thread only (and for the next thread of its cache index once it has ended). Without
-         * caches, every freed slot is on its slab's list at once, for any thread to take.
+         * caches, every freed slot is on its slab's list at once, for any thread to take. A
+         * {@linkplain #checked checked} heap has none, whatever this says.
          */
         public Builder threadCaches(boolean threadCaches) {
             this.threadCaches = threadCaches;

@@ -19,7 +19,7 @@ import org.smalloc4j.internal.SlabHeap;
 
 /**
  * Smalloc's per-thread caches of freed small slots: what they keep, what they hand back, who owns
- * them, and that statistics, verification and checked mode see through them.
+ * them, that statistics and verification see through them, and that a checked heap has none.
  */
 class SmallocThreadCacheTest {
 
@@ -98,14 +98,30 @@ class SmallocThreadCacheTest {
     }
 
     @Test
-    void aCheckedHeapStillCatchesADoubleFreeOfACachedSlot() {
+    void aClosedHeapRefusesCallsThatItsCachesCouldServe() {
+        Smalloc smalloc = heap(false);
+        long cached = smalloc.alloc(64, 8);
+        smalloc.dealloc(cached, 64, 8); // now in this thread's cache
+        long held = smalloc.alloc(128, 8);
+        smalloc.close();
+        IllegalStateException alloc = assertThrows(IllegalStateException.class, () -> smalloc.alloc(64, 8));
+        assertTrue(alloc.getMessage().contains("closed"), alloc.getMessage());
+        assertThrows(IllegalStateException.class, () -> smalloc.dealloc(held, 128, 8));
+        assertThrows(IllegalStateException.class, () -> smalloc.dealloc(0, 128, 8));
+        assertThrows(IllegalStateException.class, () -> smalloc.dealloc(cached + 1, 64, 8), "closed before not-a-slot");
+        assertThrows(IllegalStateException.class, () -> smalloc.allocZeroed(64, 8));
+    }
+
+    @Test
+    void aCheckedHeapKeepsNoCachesSoEveryFreeMeetsTheListsChecks() {
         try (Smalloc smalloc = heap(true)) {
+            assertFalse(smalloc.threadCaches());
             long block = smalloc.alloc(64, 8);
             smalloc.dealloc(block, 64, 8);
             IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> smalloc.dealloc(block, 64, 8));
             assertTrue(twice.getMessage().contains(String.format("0x%x", block)), twice.getMessage());
             smalloc.verify();
-            assertEquals(block, smalloc.alloc(64, 8), "the cached slot is intact and handed out once");
+            assertEquals(block, smalloc.alloc(64, 8), "the slot went back to its list intact and is handed out once");
             smalloc.verify();
             smalloc.dealloc(block, 64, 8);
         }
@@ -113,7 +129,7 @@ class SmallocThreadCacheTest {
 
     @Test
     void anEndedThreadsCacheIsTakenOverByTheNextThreadOfItsIndex() throws InterruptedException {
-        try (Smalloc smalloc = heap(true)) {
+        try (Smalloc smalloc = heap(false)) {
             AtomicLong freedLast = new AtomicLong();
             Thread first = Thread.ofPlatform().start(() -> {
                 long a = smalloc.alloc(256, 8);
@@ -143,7 +159,7 @@ class SmallocThreadCacheTest {
 
     @Test
     void aLiveThreadKeepsItsCacheFromAnotherThreadOfTheSameIndex() throws InterruptedException {
-        try (Smalloc smalloc = heap(true)) {
+        try (Smalloc smalloc = heap(false)) {
             AtomicLong cached = new AtomicLong();
             AtomicLong reused = new AtomicLong();
             CountDownLatch freed = new CountDownLatch(1);

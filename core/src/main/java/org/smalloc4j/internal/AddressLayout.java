@@ -79,9 +79,9 @@ public class AddressLayout {
 
     /** The smallest size class whose slots hold {@code byteSize} bytes aligned to {@code byteAlignment}. */
     public static int sizeClassFor(long byteSize, long byteAlignment) {
-        long need = Math.max(byteSize, byteAlignment);
-        // need - 1 < 4 for need 0..4: all go to the 4-byte class
-        return Math.max(MIN_CLASS, 64 - Long.numberOfLeadingZeros(need - 1));
+        long need = Math.max(byteSize, byteAlignment); // at least 1: an alignment is
+        // the low bits set: needs up to 4 bytes go to the 4-byte class (an OR, where a max is a compare and a move)
+        return 64 - Long.numberOfLeadingZeros((need - 1) | ((1L << MIN_CLASS) - 1));
     }
 
     public final long base() {

@@ -91,11 +91,15 @@ public final class SlabHeap extends HeapMetadata {
     private final MemorySegment metaScoped;
     /*
      * Thread caches (see ThreadCache): the table, indexed like SLAB_HINTS, and the classes below
-     * cacheLimitClass that use it (0 when the heap has no caches). cacheCapacity[sc] slots of class sc
-     * at most, CACHE_BYTES_PER_CLASS worth, so that a thread keeps little memory to itself.
+     * cachedClasses that use it (0 when the heap has no caches: a checked heap has none, so that every
+     * free meets the checks of the lists). cacheCapacity[sc] slots of class sc at most,
+     * CACHE_BYTES_PER_CLASS worth, so that a thread keeps little memory to itself. cacheLimitClass is
+     * cachedClasses until closeCaches() sets it to 0: the hot paths test it, and so need no test of
+     * their own for a closed heap (the slow paths, which every call then takes, do that).
      */
     private final ThreadCache[] caches;
-    private final int cacheLimitClass;
+    private final int cachedClasses;
+    private int cacheLimitClass;
     private final int[] cacheCapacity;
 
     /**
@@ -119,13 +123,23 @@ public final class SlabHeap extends HeapMetadata {
         this.metaScoped = global ? null : MemorySegment.ofAddress(metaStart).reinterpret(metadataBytes(), lifetime, null);
         this.cacheCapacity = new int[maxClass + 1];
         int limit = 0;
-        while (threadCaches && limit <= maxClass && limit < releaseClass
+        while (threadCaches && !checked && limit <= maxClass && limit < releaseClass
                 && (limit < AddressLayout.MIN_CLASS || CACHE_BYTES_PER_CLASS >> limit > 0)) {
             cacheCapacity[limit] = (int) Math.min(ThreadCache.STRIDE, CACHE_BYTES_PER_CLASS >> limit);
             limit++;
         }
+        this.cachedClasses = limit;
         this.cacheLimitClass = limit;
         this.caches = limit > 0 ? new ThreadCache[HINTS] : null;
+    }
+
+    /**
+     * From now on the caches serve nothing (for a heap that closes): every allocation and free takes
+     * the slow path, where the heap's closed state is tested. A thread that races with this may still
+     * use its cache once.
+     */
+    public void closeCaches() {
+        cacheLimitClass = 0;
     }
 
     /** Does this heap keep freed slots in per-thread caches? */
@@ -331,31 +345,39 @@ public final class SlabHeap extends HeapMetadata {
      *         -1 if every class from {@code sizeClass} up is full
      */
     public long allocate(int sizeClass) {
-        final long threadId = Thread.currentThread().threadId();
-        final int hintIndex = (int) threadId & (HINTS - 1);
+        final long cached = takeFromCache(sizeClass);
+        return cached >= 0 ? cached : allocateFromSlabs(sizeClass);
+    }
+
+    /**
+     * A slot of {@code sizeClass} from the calling thread's cache, or -1 (none cached, the class is
+     * not cached, the heap has no caches or has closed them). The common case of a thread that frees
+     * what it allocates: plain loads and stores, no atomic instruction. A cached slot is not known zero.
+     */
+    public long takeFromCache(int sizeClass) {
         if (sizeClass < cacheLimitClass) {
-            final ThreadCache cache = caches[hintIndex];
+            final long threadId = Thread.currentThread().threadId();
+            final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
             if (cache != null && (cache.ownerId == threadId || cache.takeOverFromDeadOwner(Thread.currentThread()))) {
                 final long[] words = cache.words;
-                final int count = (int) words[ThreadCache.COUNTS + sizeClass];
+                final long word = words[ThreadCache.COUNTS + sizeClass];
+                final int count = ThreadCache.count(word);
                 if (count > 0) {
-                    // the common case of a thread that frees what it allocates: no atomic instruction
-                    words[ThreadCache.COUNTS + sizeClass] = count - 1;
-                    return handedOutFromCache(sizeClass, words[ThreadCache.slot(sizeClass, count - 1)]);
+                    words[ThreadCache.COUNTS + sizeClass] = word - 1;
+                    return words[ThreadCache.slot(sizeClass, count - 1)];
                 }
             }
         }
+        return -1;
+    }
+
+    /** {@link #allocate} without the thread cache: the slab lists. */
+    public long allocateFromSlabs(int sizeClass) {
+        final int hintIndex = (int) Thread.currentThread().threadId() & (HINTS - 1);
         final int hint = SLAB_HINTS[hintIndex] & slabMask;
         final long popped = pop(hint, sizeClass);
         // the common case, straight-line: this thread's slab had a free slot and no contention
         return popped >= 0 ? handedOut(hint, sizeClass, popped) : allocateElsewhere(hintIndex, hint, sizeClass);
-    }
-
-    private long handedOutFromCache(int sizeClass, long offset) {
-        if (checked) {
-            markHandedOut(slabOf(offset), sizeClass, slotNumberOf(offset, sizeClass), offset);
-        }
-        return offset; // a cached slot was used: not known zero
     }
 
     /**
@@ -371,7 +393,7 @@ public final class SlabHeap extends HeapMetadata {
             return cache;
         }
         if (cache == null) {
-            ThreadCache fresh = new ThreadCache(thread, java.util.Arrays.copyOf(cacheCapacity, cacheLimitClass));
+            ThreadCache fresh = new ThreadCache(thread, java.util.Arrays.copyOf(cacheCapacity, cachedClasses));
             if (CACHE_TABLE.compareAndSet(caches, index, (ThreadCache) null, fresh)) {
                 return fresh;
             }
@@ -387,12 +409,13 @@ public final class SlabHeap extends HeapMetadata {
             return false;
         }
         final long[] words = cache.words;
-        final long count = words[ThreadCache.COUNTS + sizeClass];
-        if (count >= words[ThreadCache.CAPACITIES + sizeClass]) {
+        final long word = words[ThreadCache.COUNTS + sizeClass];
+        final int count = ThreadCache.count(word);
+        if (count >= ThreadCache.capacity(word)) {
             return false;
         }
-        words[ThreadCache.slot(sizeClass, (int) count)] = offset;
-        words[ThreadCache.COUNTS + sizeClass] = count + 1;
+        words[ThreadCache.slot(sizeClass, count)] = offset;
+        words[ThreadCache.COUNTS + sizeClass] = word + 1;
         return true;
     }
 
@@ -413,10 +436,10 @@ public final class SlabHeap extends HeapMetadata {
      */
     private long allocateElsewhere(int hintIndex, int hint, int sizeClass) {
         for (int sc = sizeClass; sc <= maxClass(); sc++) {
-            if (sc > sizeClass && sc < cacheLimitClass) {
-                long cached = takeCached(sc); // overflowing: this thread's cached slots of a larger class
+            if (sc > sizeClass) {
+                long cached = takeFromCache(sc); // overflowing: this thread's cached slots of a larger class
                 if (cached >= 0) {
-                    return handedOutFromCache(sc, cached);
+                    return cached; // not known zero
                 }
             }
             int slab = hint;
@@ -438,17 +461,6 @@ public final class SlabHeap extends HeapMetadata {
         return -1;
     }
 
-    /** A slot of {@code sizeClass} from this thread's own cache, or -1. */
-    private long takeCached(int sizeClass) {
-        final long threadId = Thread.currentThread().threadId();
-        final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
-        if (cache == null || cache.ownerId != threadId || cache.words[ThreadCache.COUNTS + sizeClass] == 0) {
-            return -1;
-        }
-        final int count = (int) --cache.words[ThreadCache.COUNTS + sizeClass];
-        return cache.words[ThreadCache.slot(sizeClass, count)];
-    }
-
     private void markHandedOut(int slab, int sizeClass, int slot, long offset) {
         long bit = HeapMetadata.bitmapBit(slot);
         long before = metaGetAndOr(bitmapWordOffset(slab, sizeClass, slot), bit);
@@ -466,6 +478,19 @@ public final class SlabHeap extends HeapMetadata {
      * @throws IllegalArgumentException naming the address otherwise
      */
     public long slotOffset(long address, long byteSize) {
+        long offset = slotStartOffset(address);
+        if (checked) {
+            checkHandedOut(address, offset, byteSize);
+        }
+        return offset;
+    }
+
+    /**
+     * {@link #slotOffset} without checked mode's checks: that {@code address} is the start of a slot.
+     *
+     * @throws IllegalArgumentException naming the address otherwise
+     */
+    public long slotStartOffset(long address) {
         if (!contains(address)) {
             throw Checks.foreign(name, address, "is not inside");
         }
@@ -477,18 +502,21 @@ public final class SlabHeap extends HeapMetadata {
         if (!AddressLayout.isSlotStart(offset, sc)) {
             throw Checks.foreign(name, address, "is inside a " + (1L << sc) + "-byte slot, not at its start, of");
         }
-        if (checked) {
-            if (byteSize > 1L << sc) {
-                throw new IllegalArgumentException("address " + Checks.hex(address) + " is a " + (1L << sc)
-                        + "-byte slot; it cannot hold the " + byteSize + " bytes given");
-            }
-            int slot = slotNumberOf(offset, sc);
-            long word = metaLongAcquire(bitmapWordOffset(slabOf(offset), sc, slot));
-            if ((word & HeapMetadata.bitmapBit(slot)) == 0) {
-                throw notHandedOut(address);
-            }
-        }
         return offset;
+    }
+
+    /** Checked mode: that the slot at {@code offset} is handed out and holds {@code byteSize} bytes. */
+    private void checkHandedOut(long address, long offset, long byteSize) {
+        int sc = sizeClassOf(offset);
+        if (byteSize > 1L << sc) {
+            throw new IllegalArgumentException("address " + Checks.hex(address) + " is a " + (1L << sc)
+                    + "-byte slot; it cannot hold the " + byteSize + " bytes given");
+        }
+        int slot = slotNumberOf(offset, sc);
+        long word = metaLongAcquire(bitmapWordOffset(slabOf(offset), sc, slot));
+        if ((word & HeapMetadata.bitmapBit(slot)) == 0) {
+            throw notHandedOut(address);
+        }
     }
 
     private IllegalArgumentException notHandedOut(long address) {
@@ -497,12 +525,36 @@ public final class SlabHeap extends HeapMetadata {
 
     /** Frees the slot at {@code offset}, which {@link #slotOffset} accepted. */
     public void free(long offset) {
+        if (!freeToCache(offset)) {
+            freeToList(offset);
+        }
+    }
+
+    /**
+     * Keeps the slot at {@code offset} (which {@link #slotStartOffset} accepted) in the calling thread's
+     * cache, if the heap has caches open, the class is cached and there is room; false otherwise.
+     */
+    public boolean freeToCache(long offset) {
+        final int sc = sizeClassOf(offset);
+        return sc < cacheLimitClass && cacheFreed(sc, offset);
+    }
+
+    /**
+     * Frees the slot at {@code offset} to its slab's list, after checked mode's checks when checked
+     * (that it is handed out and holds {@code byteSize} bytes: {@code address} names it in the exception).
+     */
+    public void freeToList(long address, long offset, long byteSize) {
+        if (checked) {
+            checkHandedOut(address, offset, byteSize);
+        }
+        freeToList(offset);
+    }
+
+    /** Frees the slot at {@code offset}, which {@link #slotOffset} accepted, to its slab's list. */
+    private void freeToList(long offset) {
         final int sc = sizeClassOf(offset);
         if (checked) {
             unmarkHandedOut(offset, sc);
-        }
-        if (sc < cacheLimitClass && cacheFreed(sc, offset)) {
-            return;
         }
         final int slab = slabOf(offset);
         final int slot = slotNumberOf(offset, sc);
@@ -548,7 +600,7 @@ public final class SlabHeap extends HeapMetadata {
      */
     public int[] cachedSlots(int sizeClass) {
         int[] perSlab = new int[slabs()];
-        if (sizeClass >= cacheLimitClass) {
+        if (sizeClass >= cachedClasses) {
             return perSlab;
         }
         for (int index = 0; index < HINTS; index++) {
@@ -556,7 +608,7 @@ public final class SlabHeap extends HeapMetadata {
             if (cache == null) {
                 continue;
             }
-            int count = (int) Math.min(cache.words[ThreadCache.COUNTS + sizeClass], ThreadCache.STRIDE);
+            int count = Math.min(ThreadCache.count(cache.words[ThreadCache.COUNTS + sizeClass]), ThreadCache.STRIDE);
             for (int k = 0; k < count; k++) {
                 perSlab[slabOf(cache.words[ThreadCache.slot(sizeClass, k)])]++;
             }

@@ -19,10 +19,10 @@ import java.lang.invoke.VarHandle;
  *
  * <p>One {@code long} array holds it all, so that the hot path loads one array and two threads' caches
  * never share a cache line (64 bytes of padding at either end, wherever the garbage collector moves
- * the arrays): class {@code sc}'s count at {@code words[COUNTS + sc]}, its capacity at
- * {@code words[CAPACITIES + sc]}, its slots at
+ * the arrays): class {@code sc}'s count and capacity in one word, {@code words[COUNTS + sc]}
+ * ({@link #count}, {@link #capacity}: one load serves a free's test for room), its slots at
  * {@code words[slot(sc, i)]} for {@code i < count}, as slot offsets from the heap's base; the top of
- * the stack is the last one.
+ * the stack is the last one. Adding or taking 1 from the word changes the count alone.
  */
 final class ThreadCache {
 
@@ -30,11 +30,12 @@ final class ThreadCache {
     static final int STRIDE = 64;
     /** Longs of padding before the counts and after the last slot: a cache line. */
     private static final int PAD = 8;
-    /** Index of class 0's count; classes are below 32 (a heap's largest slot is 2^31). */
+    /**
+     * Index of class 0's word: the count in the low 32 bits, the capacity (the heap's, copied here so
+     * that a free reads one word) in the high ones; classes are below 32 (a heap's largest slot is 2^31).
+     */
     static final int COUNTS = PAD;
-    /** Index of class 0's capacity: the heap's, copied here so that a free reads one array. */
-    static final int CAPACITIES = COUNTS + 32;
-    private static final int SLOTS = CAPACITIES + 32;
+    private static final int SLOTS = COUNTS + 32;
 
     private static final VarHandle OWNER;
 
@@ -56,13 +57,23 @@ final class ThreadCache {
 
     /** @param capacities slots each class may hold, at most {@link #STRIDE}; its length is the classes cached */
     ThreadCache(Thread owner, int[] capacities) {
-        assert capacities.length <= CAPACITIES - COUNTS;
+        assert capacities.length <= SLOTS - COUNTS;
         this.owner = owner;
         this.ownerId = owner.threadId();
         this.words = new long[SLOTS + capacities.length * STRIDE + PAD];
         for (int sc = 0; sc < capacities.length; sc++) {
-            words[CAPACITIES + sc] = capacities[sc];
+            words[COUNTS + sc] = (long) capacities[sc] << 32;
         }
+    }
+
+    /** The count of a class's word ({@code words[COUNTS + sc]}). */
+    static int count(long word) {
+        return (int) word;
+    }
+
+    /** The capacity of a class's word. */
+    static int capacity(long word) {
+        return (int) (word >>> 32);
     }
 
     /** Index of the {@code i}-th slot of class {@code sizeClass}. */
