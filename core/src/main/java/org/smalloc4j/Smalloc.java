@@ -139,7 +139,12 @@ public final class Smalloc implements NativeAllocator {
     @Override
     public long alloc(long byteSize, long byteAlignment) {
         Checks.checkSizeAndAlignment(byteSize, byteAlignment);
-        long offset = allocateSlot(byteSize, byteAlignment);
+        int sizeClass = AddressLayout.sizeClassFor(byteSize, byteAlignment);
+        long cached = heap.takeFromCache(sizeClass);
+        if (cached >= 0) {
+            return base + cached; // never marked zeroed
+        }
+        long offset = allocateFromSlabs(sizeClass);
         return offset < 0 ? 0 : base + (offset & ~SlabHeap.ZEROED);
     }
 
@@ -184,6 +189,14 @@ public final class Smalloc implements NativeAllocator {
             checkOpen(); // a closed heap refuses every call
             return;
         }
+        // the thread's cache takes nothing once the heap has closed (nor on a checked heap, which has none)
+        if (!heap.freeAddressToCache(address)) {
+            deallocSlowly(address, byteSize);
+        }
+    }
+
+    /** dealloc of a block the thread's cache did not take: checks all, then frees to the slab's list. */
+    private void deallocSlowly(long address, long byteSize) {
         long offset;
         try {
             offset = heap.slotStartOffset(address);
@@ -191,11 +204,8 @@ public final class Smalloc implements NativeAllocator {
             checkOpen(); // a closed heap refuses every call, with this exception first
             throw notASlot;
         }
-        // the thread's cache takes nothing once the heap has closed (nor on a checked heap, which has none)
-        if (!heap.freeToCache(offset)) {
-            checkOpen();
-            heap.freeToList(address, offset, byteSize);
-        }
+        checkOpen();
+        heap.freeToList(address, offset, byteSize); // a cached class whose cache was full: to the list
     }
 
     /**

@@ -98,8 +98,12 @@ public final class SlabHeap extends HeapMetadata {
      * their own for a closed heap (the slow paths, which every call then takes, do that).
      */
     private final ThreadCache[] caches;
+    /** The caches' words by the same index, for the hot paths (one load fewer than through caches). */
+    private final long[][] cacheWords;
     private final int cachedClasses;
     private int cacheLimitClass;
+    /** cacheLimitClass - MIN_CLASS, at least 0: a free's one unsigned compare for "a cached class". */
+    private int cachedClassSpan;
     private final int[] cacheCapacity;
 
     /**
@@ -130,7 +134,9 @@ public final class SlabHeap extends HeapMetadata {
         }
         this.cachedClasses = limit;
         this.cacheLimitClass = limit;
+        this.cachedClassSpan = Math.max(0, limit - AddressLayout.MIN_CLASS);
         this.caches = limit > 0 ? new ThreadCache[HINTS] : null;
+        this.cacheWords = limit > 0 ? new long[HINTS][] : null;
     }
 
     /**
@@ -140,6 +146,7 @@ public final class SlabHeap extends HeapMetadata {
      */
     public void closeCaches() {
         cacheLimitClass = 0;
+        cachedClassSpan = 0;
     }
 
     /** Does this heap keep freed slots in per-thread caches? */
@@ -357,9 +364,11 @@ public final class SlabHeap extends HeapMetadata {
     public long takeFromCache(int sizeClass) {
         if (sizeClass < cacheLimitClass) {
             final long threadId = Thread.currentThread().threadId();
-            final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
-            if (cache != null && (cache.ownerId == threadId || cache.takeOverFromDeadOwner(Thread.currentThread()))) {
-                final long[] words = cache.words;
+            long[] words = cacheWords[(int) threadId & (HINTS - 1)];
+            if (words == null || words[ThreadCache.OWNER_ID] != threadId) {
+                words = takenOverCache(threadId);
+            }
+            if (words != null) {
                 final long word = words[ThreadCache.COUNTS + sizeClass];
                 final int count = ThreadCache.count(word);
                 if (count > 0) {
@@ -369,6 +378,12 @@ public final class SlabHeap extends HeapMetadata {
             }
         }
         return -1;
+    }
+
+    /** The words of the cache at this thread's index if it has just taken it over from an ended thread, else null. */
+    private long[] takenOverCache(long threadId) {
+        final ThreadCache cache = caches[(int) threadId & (HINTS - 1)];
+        return cache != null && cache.takeOverFromDeadOwner(Thread.currentThread()) ? cache.words : null;
     }
 
     /** {@link #allocate} without the thread cache: the slab lists. */
@@ -384,31 +399,32 @@ public final class SlabHeap extends HeapMetadata {
      * The cache this thread owns, creating it or taking it over from a dead owner; null if a live
      * thread of the same index owns it (this thread then uses the lists directly).
      */
-    private ThreadCache ownCache() {
+    private long[] ownCache() {
         final Thread thread = Thread.currentThread();
         final long threadId = thread.threadId();
         final int index = (int) threadId & (HINTS - 1);
-        ThreadCache cache = caches[index];
-        if (cache != null && cache.ownerId == threadId) {
-            return cache;
+        final long[] words = cacheWords[index];
+        if (words != null && words[ThreadCache.OWNER_ID] == threadId) {
+            return words;
         }
+        ThreadCache cache = caches[index];
         if (cache == null) {
             ThreadCache fresh = new ThreadCache(thread, java.util.Arrays.copyOf(cacheCapacity, cachedClasses));
             if (CACHE_TABLE.compareAndSet(caches, index, (ThreadCache) null, fresh)) {
-                return fresh;
+                cacheWords[index] = fresh.words; // a racy publication: a reader that sees no id of its own goes here
+                return fresh.words;
             }
             cache = (ThreadCache) CACHE_TABLE.getVolatile(caches, index);
         }
-        return cache.takeOverFromDeadOwner(thread) ? cache : null;
+        return cache.takeOverFromDeadOwner(thread) ? cache.words : null;
     }
 
     /** Keeps a freed slot in this thread's cache if it has room; false otherwise. */
     private boolean cacheFreed(int sizeClass, long offset) {
-        final ThreadCache cache = ownCache();
-        if (cache == null) {
+        final long[] words = ownCache();
+        if (words == null) {
             return false;
         }
-        final long[] words = cache.words;
         final long word = words[ThreadCache.COUNTS + sizeClass];
         final int count = ThreadCache.count(word);
         if (count >= ThreadCache.capacity(word)) {
@@ -537,6 +553,20 @@ public final class SlabHeap extends HeapMetadata {
     public boolean freeToCache(long offset) {
         final int sc = sizeClassOf(offset);
         return sc < cacheLimitClass && cacheFreed(sc, offset);
+    }
+
+    /**
+     * Keeps the block at {@code address} in the calling thread's cache if it is the start of a slot of
+     * a cached class of this heap and there is room: the common free, checked with one unsigned
+     * compare per condition. False otherwise, with nothing checked further ({@link #slotStartOffset}
+     * then says what is wrong, if anything).
+     */
+    public boolean freeAddressToCache(long address) {
+        final long offset = offsetOf(address);
+        final int sc = sizeClassOf(offset);
+        // a cached class is one of this heap's (cacheLimitClass <= maxClass + 1), above MIN_CLASS - 1
+        return contains(address) && Integer.compareUnsigned(sc - AddressLayout.MIN_CLASS, cachedClassSpan) < 0
+                && AddressLayout.isSlotStart(offset, sc) && cacheFreed(sc, offset);
     }
 
     /**

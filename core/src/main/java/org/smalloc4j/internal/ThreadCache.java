@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Ownership: a heap has a table of caches indexed like its slab hints (thread id modulo the table
  * size). A thread owns the cache at its index if it created it or took it over from a dead owner; a
- * live owner keeps it for life, so {@code ownerId == threadId} read with a plain load proves
+ * live owner keeps it for life, so {@code words[OWNER_ID] == threadId} read with a plain load proves
  * ownership (no other thread ever writes this thread's id there). Threads whose index is owned by a
  * live thread use the slab lists directly. A dead owner's slots stay cached until a thread of the same
  * index takes the cache over, which its termination makes safe (a thread's actions happen-before
@@ -28,13 +28,18 @@ final class ThreadCache {
 
     /** Slots a class can hold at most (a class's capacity may be smaller: see the heap). */
     static final int STRIDE = 64;
-    /** Longs of padding before the counts and after the last slot: a cache line. */
+    /** Longs of padding before the owner's id and after the last slot: a cache line. */
     private static final int PAD = 8;
+    /**
+     * Index of the owner's thread id: plain, written by the owner only (see the class comment), in
+     * the array itself so that the hot path finds it with the counts, one load after the table's.
+     */
+    static final int OWNER_ID = PAD;
     /**
      * Index of class 0's word: the count in the low 32 bits, the capacity (the heap's, copied here so
      * that a free reads one word) in the high ones; classes are below 32 (a heap's largest slot is 2^31).
      */
-    static final int COUNTS = PAD;
+    static final int COUNTS = OWNER_ID + 1;
     private static final int SLOTS = COUNTS + 32;
 
     private static final VarHandle OWNER;
@@ -47,8 +52,6 @@ final class ThreadCache {
         }
     }
 
-    /** The owner's thread id: plain, written by the owner only (see the class comment). */
-    long ownerId;
     /** The owner, changed by compare-and-set only when taking over from a dead owner. */
     @SuppressWarnings("unused") // through OWNER
     private volatile Thread owner;
@@ -59,8 +62,8 @@ final class ThreadCache {
     ThreadCache(Thread owner, int[] capacities) {
         assert capacities.length <= SLOTS - COUNTS;
         this.owner = owner;
-        this.ownerId = owner.threadId();
         this.words = new long[SLOTS + capacities.length * STRIDE + PAD];
+        words[OWNER_ID] = owner.threadId();
         for (int sc = 0; sc < capacities.length; sc++) {
             words[COUNTS + sc] = (long) capacities[sc] << 32;
         }
@@ -94,7 +97,7 @@ final class ThreadCache {
         if (present.isAlive() || !OWNER.compareAndSet(this, present, thread)) {
             return false;
         }
-        ownerId = thread.threadId();
+        words[OWNER_ID] = thread.threadId();
         return true;
     }
 }
